@@ -1,0 +1,94 @@
+// hiro eval: replay policies over recorded outcomes and measure them.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/output_files.h"
+#include "core/outcome_reader.h"
+#include "core/price_table.h"
+#include "eval/accuracy_cost_plot.h"
+#include "eval/eval_report.h"
+#include "policy/registry.h"
+
+namespace hiro::cli {
+namespace {
+
+struct EvalArgs {
+    std::string file;
+    std::string weak, strong;
+    std::vector<std::string> chain;
+    std::vector<double> thresholds;
+    std::vector<std::string> policies;
+    std::string prices;
+    std::string json;
+    std::string plot;
+    std::size_t seeds = 20;
+    bool strict = false;
+};
+
+void run_eval(const EvalArgs& args) {
+    const auto start = std::chrono::steady_clock::now();
+    core::OutcomeSet set = core::read_outcomes(args.file, {args.strict});
+    spdlog::info("read {} queries x {} models from {} in {:.0f} ms", set.size(), set.models.size(), args.file,
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    if (set.dropped > 0) {
+        spdlog::warn("left out {} queries that lack some model's outcome (first: {}); --strict makes this an error",
+                     set.dropped, set.first_dropped);
+    }
+    if (!args.prices.empty()) core::apply_prices(set, core::load_price_table(args.prices));
+
+    eval::EvalOptions options;
+    if (!args.weak.empty()) options.weak = args.weak;
+    if (!args.strong.empty()) options.strong = args.strong;
+    options.chain = args.chain;
+    options.thresholds = args.thresholds;
+    options.random_seeds = args.seeds;
+    for (const auto& p : args.policies) options.policies.push_back(policy::parse_policy_argument(p));
+
+    const eval::EvalReport report = eval::evaluate(set, options);
+    if (args.json != "-") eval::print_table(std::cout, report);
+    if (!args.json.empty()) {
+        write_json(args.json, nlohmann::json(report));
+        if (args.json != "-") spdlog::info("wrote {}", args.json);
+    }
+    if (!args.plot.empty()) {
+        eval::accuracy_cost_plot(report).write(args.plot);
+        spdlog::info("wrote {}", args.plot);
+    }
+}
+
+std::string policy_kinds_help() {
+    std::string help = "\nPolicies (--policy KIND:TIER,TIER[:thresholds=T,...][:NAME=VALUE], or a policy file):\n";
+    for (const auto& kind : policy::policy_kinds()) help += "  " + std::string(kind.name) + ": " + std::string(kind.summary) + "\n";
+    return help;
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+    auto args = std::make_shared<EvalArgs>();
+    CLI::App* cmd = app.add_subcommand("eval", "Replay cascades and routers over a recorded outcome file and measure them");
+    cmd->description(
+        "Replay cascades and routers over a recorded outcome file (JSONL or .jsonl.gz) and measure accuracy, cost,\n"
+        "latency and escalations; sweep the weak -> strong cascade threshold for APGR, CPT(50%), CPT(80%), the\n"
+        "Pareto front and AIQ. Defaults: strong = the most accurate model, weak = the cheapest, chain = every model\n"
+        "with confidence from cheapest to costliest at each tier's median confidence.");
+    cmd->add_option("file", args->file, "outcome file (hiro outcome JSONL, optionally gzipped)")->required();
+    cmd->add_option("--weak", args->weak, "the weak (cheap) model of the pair");
+    cmd->add_option("--strong", args->strong, "the strong (expensive) model of the pair");
+    cmd->add_option("--chain", args->chain, "models of an N-tier cascade, cheapest first")->delimiter(',');
+    cmd->add_option("--thresholds", args->thresholds, "confidence thresholds of the chain, one per tier but the last")->delimiter(',');
+    cmd->add_option("--policy", args->policies, "another policy to replay (repeatable); see below");
+    cmd->add_option("--prices", args->prices, "YAML price table (USD per 1M tokens) for files without cost_usd");
+    cmd->add_option("--json", args->json, "write the report as JSON to this file ('-' = stdout, no table)");
+    cmd->add_option("--plot", args->plot, "write an SVG plot of accuracy vs cost to this file");
+    cmd->add_flag("--strict", args->strict, "every line must list the same models (else lines lacking one are left out)");
+    cmd->add_option("--seeds", args->seeds, "seeded shuffles for the random router's APGR")->capture_default_str();
+    cmd->footer(policy_kinds_help());
+    cmd->callback([args] { run_eval(*args); });
+}
+
+}  // namespace hiro::cli

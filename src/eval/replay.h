@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/outcome.h"
+#include "policy/policy.h"
+
+namespace hiro::eval {
+
+// A policy replayed over an outcome file.
+struct ReplayResult {
+    std::string policy;                   // Policy::describe()
+    std::vector<std::string> tiers;
+    std::size_t queries = 0;
+    double accuracy = 0.0;
+    double total_cost = 0.0;              // USD; a cascade pays every tier it asked
+    double cost_per_query = 0.0;
+    double cost_vs_strongest = 0.0;       // total_cost / the most accurate model's total cost
+    double mean_latency_ms = 0.0;         // tiers asked one after another
+    double escalation_rate = 0.0;         // share answered by a tier asked after an earlier answer was rejected
+    std::vector<double> reached;          // per tier: share of queries that asked it
+    std::vector<double> answered;         // per tier: share of queries it answered
+};
+
+// The most accurate model of the file (ties: the costlier one), the yardstick
+// for "cost relative to the strongest model".
+std::size_t strongest_model(const core::OutcomeSet& set);
+
+// Normalised answer text, so that "B", " b " and "B." agree (consistency cascade).
+std::string normalize_answer(std::string_view answer);
+
+ReplayResult replay(const policy::Policy& policy, const core::OutcomeSet& set);
+
+}  // namespace hiro::eval

@@ -1,0 +1,28 @@
+#include "core/error.h"
+#include "policy/policy_spec.h"
+#include "policy/registry.h"
+
+namespace hiro::policy {
+namespace {
+
+class SingleModel final : public Policy {
+public:
+    explicit SingleModel(std::string model) : Policy({std::move(model)}) {}
+
+    std::string describe() const override { return tiers()[0]; }
+
+    Decision decide(const QueryView&, TierAccess& access) const override {
+        return Decision{{0}, {access.ask(0).confidence}, 0, StopReason::only_tier};
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Policy> make_single_model(const PolicySpec& spec) {
+    if (spec.tiers.size() != 1) {
+        throw core::Error(core::ErrorCode::invalid_input, "policy 'single' takes exactly one tier, got " + std::to_string(spec.tiers.size()));
+    }
+    return std::make_unique<SingleModel>(spec.tiers[0]);
+}
+
+}  // namespace hiro::policy
