@@ -1,0 +1,19 @@
+#include "backends/tier_factory.h"
+
+#include "backends/openai_upstream.h"
+#include "core/error.h"
+
+namespace hiro::backends {
+
+std::unique_ptr<Tier> make_tier(const TierSpec& spec) {
+    if (spec.kind == "openai") {
+        return std::make_unique<OpenAIUpstream>(OpenAIUpstreamConfig{spec.name, spec.base_url, spec.model, spec.api_key, spec.timeouts,
+                                                                     2, spec.price, spec.energy_j_per_token});
+    }
+    if (spec.kind == "local") {
+        throw core::Error(core::ErrorCode::unsupported, "tier '" + spec.name + "': kind 'local' needs the engine layer, not in this build yet");
+    }
+    throw core::Error(core::ErrorCode::invalid_input, "tier '" + spec.name + "': unknown kind '" + spec.kind + "' (use local or openai)");
+}
+
+}  // namespace hiro::backends
