@@ -1,5 +1,6 @@
 #include "backends/tier_factory.h"
 
+#include "backends/local_tier.h"
 #include "backends/openai_upstream.h"
 #include "core/error.h"
 
@@ -11,7 +12,12 @@ std::unique_ptr<Tier> make_tier(const TierSpec& spec) {
                                                                      2, spec.price, spec.energy_j_per_token});
     }
     if (spec.kind == "local") {
-        throw core::Error(core::ErrorCode::unsupported, "tier '" + spec.name + "': kind 'local' needs the engine layer, not in this build yet");
+        engine::ModelOptions model;
+        model.path = spec.model_path;
+        model.context = spec.context;
+        model.threads = spec.threads;
+        return std::make_unique<LocalTier>(std::make_shared<engine::Engine>(std::move(model)),
+                                           LocalTierOptions{spec.name, spec.price, spec.energy_j_per_token, 0.0});
     }
     throw core::Error(core::ErrorCode::invalid_input, "tier '" + spec.name + "': unknown kind '" + spec.kind + "' (use local or openai)");
 }

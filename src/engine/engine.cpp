@@ -1,0 +1,114 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+
+#include "core/error.h"
+#include "engine/token_scores.h"
+
+namespace hiro::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
+
+struct SamplerDeleter {
+    void operator()(llama_sampler* s) const { llama_sampler_free(s); }
+};
+using Sampler = std::unique_ptr<llama_sampler, SamplerDeleter>;
+
+Sampler make_sampler(const core::GenerationParams& p) {
+    Sampler chain(llama_sampler_chain_init(llama_sampler_chain_default_params()));
+    if (p.temperature <= 0.0) {
+        llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
+        return chain;
+    }
+    llama_sampler_chain_add(chain.get(), llama_sampler_init_top_p(static_cast<float>(p.top_p), 1));
+    llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(static_cast<float>(p.temperature)));
+    llama_sampler_chain_add(chain.get(), llama_sampler_init_dist(p.seed));
+    return chain;
+}
+
+// Where the earliest stop string starts in `text`, looking only at what the
+// last piece could have completed.
+std::size_t find_stop(const std::string& text, std::size_t piece_size, const std::vector<std::string>& stops) {
+    std::size_t found = std::string::npos;
+    for (const auto& s : stops) {
+        if (s.empty()) continue;
+        const std::size_t from = text.size() >= s.size() + piece_size ? text.size() - s.size() - piece_size : 0;
+        found = std::min(found, text.find(s, from));
+    }
+    return found;
+}
+
+// llama_decode's abort callback: polled between compute graph nodes, so a stop
+// request also interrupts a long prompt.
+bool stop_requested(void* data) { return static_cast<const std::stop_token*>(data)->stop_requested(); }
+
+}  // namespace
+
+Generation Engine::generate(const GenerationRequest& request, const TokenCallback& on_token, std::stop_token stop) {
+    const auto start = Clock::now();
+    const auto& prompt = request.prompt;
+    const int n_ctx = model_.context();
+    if (prompt.empty()) throw core::Error(core::ErrorCode::invalid_input, "the prompt is empty: give at least one token of text");
+    if (static_cast<int>(prompt.size()) >= n_ctx) {
+        throw core::Error(core::ErrorCode::invalid_input,
+                          "the prompt has " + std::to_string(prompt.size()) + " tokens but the context holds " + std::to_string(n_ctx) +
+                              " (prompt and answer together); shorten the prompt or raise the context size");
+    }
+    ContextPool::Lease lease = contexts_.acquire();
+    llama_context* ctx = lease.get();
+    llama_set_abort_callback(ctx, stop_requested, &stop);
+
+    Generation g;
+    core::Answer& a = g.answer;
+    a.usage.prompt_tokens = static_cast<std::int64_t>(prompt.size());
+    a.finish_reason = "length";
+    auto finish = [&](const char* reason) {
+        a.finish_reason = reason;
+        a.usage.completion_tokens = static_cast<std::int64_t>(a.tokens.size());
+        a.latency_ms = ms_since(start);
+        return std::move(g);
+    };
+    auto decode = [&](Token* tokens, std::size_t n) {
+        const int32_t rc = llama_decode(ctx, llama_batch_get_one(tokens, static_cast<int32_t>(n)));
+        if (rc != 0 && rc != 2) throw core::Error(core::ErrorCode::internal, "llama_decode failed with code " + std::to_string(rc));
+        return rc == 0;
+    };
+
+    std::vector<Token> pending(prompt);
+    const auto batch = static_cast<std::size_t>(model_.options().batch);
+    for (std::size_t at = 0; at < pending.size(); at += batch) {
+        if (!decode(pending.data() + at, std::min(batch, pending.size() - at))) return finish("cancelled");
+    }
+    g.prompt_ms = ms_since(start);
+
+    Sampler sampler = make_sampler(request.params);
+    int position = static_cast<int>(prompt.size());
+    for (int i = 0; i < request.params.max_tokens; ++i) {
+        if (stop.stop_requested()) return finish("cancelled");
+        const Token token = llama_sampler_sample(sampler.get(), ctx, -1);
+        if (model_.ends_generation(token) && !request.ignore_end_of_generation) return finish("stop");
+        core::TokenLogprob scored = score_token(model_, llama_get_logits_ith(ctx, -1), token, request.params.top_logprobs);
+        a.text += scored.text;
+        a.tokens.push_back(scored);
+        g.token_ms.push_back(ms_since(start));
+        if (i == 0) a.ttft_ms = g.token_ms.back();
+        const std::size_t stop_at = find_stop(a.text, scored.text.size(), request.params.stop);
+        if (stop_at != std::string::npos) {
+            a.text.resize(stop_at);
+            return finish("stop");
+        }
+        if (on_token && !on_token(scored)) return finish("cancelled");
+        if (i + 1 == request.params.max_tokens) break;
+        if (++position > n_ctx) return finish("length");  // the context is full
+        Token next = token;
+        if (!decode(&next, 1)) return finish("cancelled");
+    }
+    return finish("length");
+}
+
+}  // namespace hiro::engine

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <functional>
+#include <stop_token>
+#include <string_view>
+#include <vector>
+
+#include "core/query.h"
+#include "engine/context_pool.h"
+#include "engine/model.h"
+
+namespace hiro::engine {
+
+struct GenerationRequest {
+    std::vector<Token> prompt;
+    core::GenerationParams params;
+    bool ignore_end_of_generation = false;  // benchmarks generate exactly max_tokens
+};
+
+// An answer plus the timings benchmarks need.
+struct Generation {
+    core::Answer answer;              // text, tokens, usage, finish_reason, latency_ms, ttft_ms
+    double prompt_ms = 0.0;           // decoding the prompt (prefill)
+    std::vector<double> token_ms;     // when each generated token was ready, since the start
+};
+
+// Called with each generated token; returning false stops the generation
+// (finish_reason "cancelled").
+using TokenCallback = std::function<bool(const core::TokenLogprob&)>;
+
+// The in-process llama.cpp tier: one loaded model shared by every request.
+//
+// Concurrency: each request decodes in its own context from a pool (one
+// context per request), not as a sequence in a shared batch. Batching would
+// share weight reads between requests, which pays on large models whose
+// decode is memory-bound; it also couples requests (one long prompt stalls
+// every stream, cancellation must evict a sequence mid-batch). On the small
+// edge models hiro targets the whole model sits in cache, a request's decode
+// keeps the cores busy on its own, and `hiro bench --parallel N` measures the
+// aggregate rate that independent contexts reach.
+class Engine {
+public:
+    explicit Engine(ModelOptions options) : model_(std::move(options)), contexts_(model_) {}
+
+    const Model& model() const { return model_; }
+
+    // Thread-safe. Throws an invalid_input Error when the prompt is empty or
+    // does not fit the context; a stop request (from any thread, also during
+    // prompt processing) ends it with finish_reason "cancelled".
+    Generation generate(const GenerationRequest& request, const TokenCallback& on_token, std::stop_token stop);
+
+    // The text's embedding: the model's own pooling, or the mean over its
+    // tokens' final hidden states when the model declares none. Not normalised.
+    std::vector<float> embed(std::string_view text) const;
+
+private:
+    Model model_;
+    ContextPool contexts_;
+};
+
+}  // namespace hiro::engine

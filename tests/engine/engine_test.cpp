@@ -1,0 +1,195 @@
+// The in-process engine on a real model (stories260K), against llama-server
+// from the same llama.cpp build.
+#include "engine/engine.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "child_process.h"
+#include "core/error.h"
+#include "run_command.h"
+#include "test_paths.h"
+
+namespace hiro::engine {
+namespace {
+
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+
+const std::string stories = test::shared_model("stories260K.gguf");
+const std::string fixed_prompt = "Once upon a time, there was a little girl named Lily.";
+
+Engine& shared_engine() {
+    static Engine engine(ModelOptions{.path = stories, .threads = 1});
+    return engine;
+}
+
+Generation run(Engine& engine, const std::string& prompt, core::GenerationParams params, std::stop_token stop = {}) {
+    return engine.generate({engine.model().tokenize(prompt, true), params, false}, nullptr, stop);
+}
+
+core::GenerationParams greedy(int max_tokens, int top_logprobs = 0) {
+    core::GenerationParams p;
+    p.max_tokens = max_tokens;
+    p.top_logprobs = top_logprobs;
+    return p;
+}
+
+core::Error error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const core::Error& e) {
+        return e;
+    }
+    return core::Error(core::ErrorCode::internal, "no error");
+}
+
+TEST(Engine, GreedyTokensAndLogprobsEqualLlamaServers) {
+    const int port = test::free_port();
+    test::ChildProcess server({HIRO_LLAMA_SERVER, "-m", stories, "--host", "127.0.0.1", "--port", std::to_string(port), "-np", "1", "-t", "1"});
+    const std::string base = "http://127.0.0.1:" + std::to_string(port);
+    ASSERT_TRUE(server.wait_until_ok(base + "/health")) << server.log();
+
+    const nlohmann::json request = {{"prompt", fixed_prompt}, {"n_predict", 40}, {"n_probs", 3}, {"temperature", 0}};
+    const auto reply = test::run_command("curl -s " + base + "/completion -d '" + request.dump() + "'");
+    ASSERT_EQ(reply.exit_code, 0) << reply.out << server.log();
+    const auto expected = nlohmann::json::parse(reply.out)["completion_probabilities"];
+
+    const Generation g = run(shared_engine(), fixed_prompt, greedy(40, 3));
+    ASSERT_EQ(g.answer.tokens.size(), expected.size()) << reply.out;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        const auto& want = expected[i];
+        const auto& got = g.answer.tokens[i];
+        ASSERT_EQ(got.id, want["id"].get<int>()) << "token " << i;
+        EXPECT_EQ(got.text, want["token"].get<std::string>()) << "token " << i;
+        EXPECT_NEAR(got.logprob, want["logprob"].get<double>(), 1e-3) << "token " << i;
+        ASSERT_EQ(got.top.size(), want["top_logprobs"].size());
+        for (std::size_t k = 0; k < got.top.size(); ++k) {
+            EXPECT_EQ(got.top[k].id, want["top_logprobs"][k]["id"].get<int>()) << "token " << i << " alternative " << k;
+            EXPECT_NEAR(got.top[k].logprob, want["top_logprobs"][k]["logprob"].get<double>(), 1e-3);
+        }
+    }
+    EXPECT_EQ(g.answer.usage.completion_tokens, 40);
+    EXPECT_EQ(g.answer.finish_reason, "length");
+}
+
+TEST(Engine, MissingModelFileIsNotFound) {
+    const auto e = error_of([] { Engine engine(ModelOptions{.path = "/nonexistent/model.gguf"}); });
+    EXPECT_EQ(e.code(), core::ErrorCode::not_found);
+    EXPECT_THAT(e.what(), HasSubstr("model file /nonexistent/model.gguf does not exist"));
+}
+
+TEST(Engine, FileThatIsNotGgufIsRejected) {
+    test::TempDir dir;
+    const auto path = dir.file("model.gguf");
+    std::ofstream(path) << "this is a text file, not a model\n";
+    const auto e = error_of([&] { Engine engine(ModelOptions{.path = path}); });
+    EXPECT_EQ(e.code(), core::ErrorCode::invalid_input);
+    EXPECT_THAT(e.what(), HasSubstr("is not a GGUF model"));
+}
+
+TEST(Engine, PromptLongerThanTheContextIsRejected) {
+    std::string long_prompt;
+    for (int i = 0; i < 100; ++i) long_prompt += "the cat sat on the mat. ";
+    const auto e = error_of([&] { run(shared_engine(), long_prompt, {}); });
+    EXPECT_EQ(e.code(), core::ErrorCode::invalid_input);
+    EXPECT_THAT(e.what(), HasSubstr("but the context holds 128"));
+    EXPECT_THAT(e.what(), HasSubstr("shorten the prompt"));
+}
+
+TEST(Engine, GenerationStopsWhenTheContextIsFull) {
+    const Generation g = run(shared_engine(), fixed_prompt, greedy(1000));
+    // The last token needs no KV slot, so at most n_ctx + 1 tokens in all.
+    EXPECT_THAT(g.answer.finish_reason, AnyOf("length", "stop"));
+    EXPECT_LE(g.answer.usage.prompt_tokens + g.answer.usage.completion_tokens, 129);
+}
+
+TEST(Engine, StopRequestedFromAnotherThreadCancels) {
+    std::stop_source source;
+    std::promise<void> first_token;
+    std::promise<void> stop_sent;
+    std::future<Generation> result = std::async(std::launch::async, [&] {
+        Engine& engine = shared_engine();
+        bool told = false;
+        return engine.generate({engine.model().tokenize(fixed_prompt, true), greedy(60), false},
+                               [&](const core::TokenLogprob&) {
+                                   if (!told) {
+                                       told = true;
+                                       first_token.set_value();
+                                       stop_sent.get_future().wait();
+                                   }
+                                   return true;
+                               },
+                               source.get_token());
+    });
+    first_token.get_future().wait();
+    source.request_stop();
+    stop_sent.set_value();
+    const Generation g = result.get();
+    EXPECT_EQ(g.answer.finish_reason, "cancelled");
+    EXPECT_EQ(g.answer.tokens.size(), 1u);
+
+    std::stop_source already;
+    already.request_stop();
+    const Generation none = run(shared_engine(), fixed_prompt, {}, already.get_token());
+    EXPECT_EQ(none.answer.finish_reason, "cancelled");
+    EXPECT_TRUE(none.answer.tokens.empty());
+}
+
+TEST(Engine, ConcurrentRequestsShareTheModelAndAgreeWithSequentialOnes) {
+    const Generation alone = run(shared_engine(), fixed_prompt, greedy(30));
+    std::vector<std::future<Generation>> running;
+    for (int i = 0; i < 4; ++i) {
+        running.push_back(std::async(std::launch::async, [] { return run(shared_engine(), fixed_prompt, greedy(30)); }));
+    }
+    for (auto& r : running) EXPECT_EQ(r.get().answer.text, alone.answer.text);
+}
+
+TEST(Engine, SamplingIsSeededAndStopStringsEndTheAnswer) {
+    core::GenerationParams sampled = greedy(30);
+    sampled.temperature = 0.9;
+    sampled.top_p = 0.9;
+    sampled.seed = 7;
+    EXPECT_EQ(run(shared_engine(), fixed_prompt, sampled).answer.text, run(shared_engine(), fixed_prompt, sampled).answer.text);
+
+    const Generation full = run(shared_engine(), fixed_prompt, greedy(40));
+    ASSERT_NE(full.answer.text.find('.'), std::string::npos) << full.answer.text;
+    core::GenerationParams until_period = greedy(40);
+    until_period.stop = {"."};
+    const Generation stopped = run(shared_engine(), fixed_prompt, until_period);
+    EXPECT_EQ(stopped.answer.finish_reason, "stop");
+    EXPECT_EQ(stopped.answer.text, full.answer.text.substr(0, full.answer.text.find('.')));
+}
+
+TEST(Engine, TimingsAreReported) {
+    const Generation g = run(shared_engine(), fixed_prompt, greedy(10));
+    ASSERT_EQ(g.token_ms.size(), 10u);
+    EXPECT_GT(g.prompt_ms, 0.0);
+    EXPECT_DOUBLE_EQ(g.answer.ttft_ms, g.token_ms.front());
+    EXPECT_GE(g.answer.latency_ms, g.token_ms.back());
+}
+
+TEST(Engine, EmbeddingsAreDeterministicAndTellTextsApart) {
+    const auto a = shared_engine().embed("a cat");
+    const auto b = shared_engine().embed("the big red truck drove away");
+    ASSERT_EQ(a.size(), 64u);  // stories260K's hidden size
+    EXPECT_EQ(a, shared_engine().embed("a cat"));
+    EXPECT_NE(a, b);
+    for (float x : a) EXPECT_TRUE(std::isfinite(x));
+}
+
+TEST(Engine, ChatMessagesUseTheModelsTemplateOrChatMl) {
+    // stories260K carries no chat template, so llama.cpp's ChatML applies.
+    const std::string text = shared_engine().model().format_chat({{"system", "Be brief."}, {"user", "Hi"}});
+    EXPECT_THAT(text, HasSubstr("<|im_start|>system\nBe brief.<|im_end|>"));
+    EXPECT_THAT(text, HasSubstr("<|im_start|>assistant\n"));
+}
+
+}  // namespace
+}  // namespace hiro::engine
