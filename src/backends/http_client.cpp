@@ -7,6 +7,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <optional>
 
 #include "core/error.h"
@@ -83,10 +86,16 @@ HttpClient::~HttpClient() = default;
 
 std::unique_ptr<HttpClient::Connection> HttpClient::checkout() {
     std::lock_guard lock(mutex_);
-    if (idle_.empty()) return nullptr;
-    auto c = std::move(idle_.back());
-    idle_.pop_back();
-    return c;
+    while (!idle_.empty()) {
+        auto c = std::move(idle_.back());
+        idle_.pop_back();
+        // A server may close a kept-alive connection at any time (llama-server
+        // does after every streamed answer): skip the ones already closed.
+        char byte;
+        const ssize_t n = ::recv(c->stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return c;
+    }
+    return nullptr;
 }
 
 void HttpClient::give_back(std::unique_ptr<Connection> connection) {
@@ -100,7 +109,7 @@ HttpResult HttpClient::send(std::string_view method, std::string_view target, co
     // A pooled connection the server has closed meanwhile fails before any
     // response byte: then one fresh connection is tried.
     for (int tries = 0; tries < 2; ++tries) {
-        auto c = checkout();
+        auto c = tries == 0 ? checkout() : nullptr;
         const bool fresh = c == nullptr;
         if (fresh) c = std::make_unique<Connection>();
         bool reusable = false;
@@ -173,7 +182,8 @@ HttpResult HttpClient::attempt(Connection& c, bool fresh, std::string_view metho
         }
         if (ec) return fail(ec, "reading the body from");
     }
-    reusable = parser.get().keep_alive();
+    // After a stop request a cancellation may still be queued on this connection.
+    reusable = parser.get().keep_alive() && !stop.stop_requested();
     return result;
 }
 

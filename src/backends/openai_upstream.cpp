@@ -32,8 +32,12 @@ OpenAIUpstream::OpenAIUpstream(OpenAIUpstreamConfig config)
 
 core::Answer OpenAIUpstream::generate(const core::Query& query, const TokenSink& on_token, std::stop_token stop) {
     const auto endpoint = query.messages.empty() ? core::Endpoint::completions : core::Endpoint::chat;
-    const std::string body = core::upstream_request_body(query, endpoint, config_.model, config_.top_logprobs);
-    std::vector<HttpHeader> headers{{"Content-Type", "application/json"}, {"Accept", "text/event-stream"}};
+    // Stream only when tokens go on as they come: llama-server, for one,
+    // closes the connection after every streamed answer, so a whole answer
+    // is cheaper as one JSON body over a kept-alive connection.
+    const bool stream = static_cast<bool>(on_token);
+    const std::string body = core::upstream_request_body(query, endpoint, config_.model, config_.top_logprobs, stream);
+    std::vector<HttpHeader> headers{{"Content-Type", "application/json"}, {"Accept", stream ? "text/event-stream" : "application/json"}};
     if (!config_.api_key.empty()) headers.push_back({"Authorization", "Bearer " + config_.api_key});
 
     const auto start = Clock::now();
@@ -41,10 +45,11 @@ core::Answer OpenAIUpstream::generate(const core::Query& query, const TokenSink&
     bool done = false;         // saw [DONE] or a finish_reason
     bool sink_declined = false;
     std::string garbage;       // why the stream could not be read, if it could not
-    std::string error_body;    // the body of a non-200 answer
+    std::string body_text;     // what the upstream sent (a whole answer, or an error)
     int status = 0;
     std::size_t events = 0;
-    SseReader sse([&](std::string_view data) {
+    // One event of a stream, or the whole body of a plain answer.
+    auto on_data = [&](std::string_view data) {
         ++events;
         if (!garbage.empty() || sink_declined) return;
         if (data == "[DONE]") {
@@ -53,7 +58,7 @@ core::Answer OpenAIUpstream::generate(const core::Query& query, const TokenSink&
         }
         auto j = nlohmann::json::parse(data, nullptr, false);
         if (j.is_discarded()) {
-            garbage = "an event that is not JSON: " + std::string(data.substr(0, 120));
+            garbage = (stream ? "an event that is not JSON: " : "a body that is not JSON: ") + std::string(data.substr(0, 120));
             return;
         }
         try {
@@ -64,7 +69,7 @@ core::Answer OpenAIUpstream::generate(const core::Query& query, const TokenSink&
                 done = true;
             }
             for (auto& t : d.tokens) {
-                if (answer.tokens.empty()) answer.ttft_ms = ms_since(start);
+                if (answer.tokens.empty()) answer.ttft_ms = ms_since(start);  // a whole answer: its latency
                 answer.text += t.text;
                 answer.tokens.push_back(t);
                 if (on_token && !on_token(answer.tokens.back())) {
@@ -75,23 +80,29 @@ core::Answer OpenAIUpstream::generate(const core::Query& query, const TokenSink&
         } catch (const core::Error& e) {
             garbage = e.what();
         }
-    });
+    };
+    SseReader sse(on_data);
     HttpResult r = client_.send(
         "POST", endpoint == core::Endpoint::chat ? "/chat/completions" : "/completions", headers, body,
         [&](std::string_view bytes) {
             if (status == 0) status = -1;  // headers were read; the status is in the result
-            if (error_body.size() < 65536) error_body.append(bytes);
-            sse.feed(bytes);
+            if (stream) {
+                if (body_text.size() < 65536) body_text.append(bytes);
+                sse.feed(bytes);
+            } else {
+                body_text.append(bytes);
+            }
             return garbage.empty() && !sink_declined;
         },
         config_.timeouts, stop);
     answer.latency_ms = ms_since(start);
+    if (!stream && r.status == 200 && r.failure == HttpFailure::none) on_data(body_text);
 
     const std::string who = "tier '" + config_.name + "' (" + config_.base_url + ")";
     if (r.status != 0 && r.status != 200) {
         const FailureKind kind = r.status == 429 ? FailureKind::rate_limited : FailureKind::http_error;
         throw TierFailure(kind, r.status, r.retry_after,
-                          who + " answered HTTP " + std::to_string(r.status) + ": " + error_message(error_body));
+                          who + " answered HTTP " + std::to_string(r.status) + ": " + error_message(body_text));
     }
     if (sink_declined) {
         answer.finish_reason = "cancelled";
@@ -110,8 +121,9 @@ core::Answer OpenAIUpstream::generate(const core::Query& query, const TokenSink&
     }
     if (!done) {
         if (events == 0) {
-            throw TierFailure(FailureKind::garbage, r.status, "", who + " answered 200 without an event stream: " + error_body.substr(0, 120));
+            throw TierFailure(FailureKind::garbage, r.status, "", who + " answered 200 without an event stream: " + body_text.substr(0, 120));
         }
+        if (!stream) throw TierFailure(FailureKind::garbage, r.status, "", who + " answered without finish_reason: " + body_text.substr(0, 120));
         throw TierFailure(FailureKind::dropped, r.status, "", who + ": the stream ended without finishing the answer");
     }
     if (answer.finish_reason.empty()) answer.finish_reason = "stop";

@@ -127,20 +127,24 @@ OpenAIRequest parse_openai_request(std::string_view body, Endpoint endpoint) {
     return r;
 }
 
-std::string upstream_request_body(const Query& query, Endpoint endpoint, const std::string& model, int top_logprobs) {
+std::string upstream_request_body(const Query& query, Endpoint endpoint, const std::string& model, int top_logprobs, bool stream) {
     const auto& p = query.params;
-    json j = {{"model", model}, {"stream", true}, {"stream_options", {{"include_usage", true}}}, {"max_tokens", p.max_tokens},
-              {"temperature", p.temperature}, {"top_p", p.top_p}, {"seed", p.seed}};
+    top_logprobs = std::max(top_logprobs, p.top_logprobs);
+    json j = {{"model", model}, {"stream", stream}, {"max_tokens", p.max_tokens}, {"temperature", p.temperature}, {"top_p", p.top_p},
+              {"seed", p.seed}};
+    if (stream) j["stream_options"] = {{"include_usage", true}};
     if (!p.stop.empty()) j["stop"] = p.stop;
     if (endpoint == Endpoint::chat) {
         json messages = json::array();
         for (const auto& m : query.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
         j["messages"] = std::move(messages);
-        j["logprobs"] = true;
-        j["top_logprobs"] = top_logprobs;
+        if (p.logprobs) {
+            j["logprobs"] = true;
+            j["top_logprobs"] = top_logprobs;
+        }
     } else {
         j["prompt"] = query.prompt;
-        j["logprobs"] = top_logprobs;
+        if (p.logprobs) j["logprobs"] = top_logprobs;
     }
     return j.dump();
 }

@@ -27,9 +27,10 @@ struct OpenAIRequest {
 // Parses a client's request body; throws an invalid_input Error naming the field.
 OpenAIRequest parse_openai_request(std::string_view body, Endpoint endpoint);
 
-// The body hiro sends upstream: always streaming (time to first token,
-// continuation after a broken stream) and always asking for logprobs.
-std::string upstream_request_body(const Query& query, Endpoint endpoint, const std::string& model, int top_logprobs);
+// The body hiro sends upstream. Streaming when the tokens go on to a client as
+// they come (and to continue a broken stream from what was received); logprobs
+// when query.params.logprobs asks for them.
+std::string upstream_request_body(const Query& query, Endpoint endpoint, const std::string& model, int top_logprobs, bool stream);
 
 // What one streamed chunk (or a whole non-streamed response) carries.
 struct AnswerDelta {

@@ -18,6 +18,7 @@ struct GenerationParams {
     std::uint32_t seed = 0;
     std::vector<std::string> stop;
     int top_logprobs = 0;  // alternatives to report per generated token
+    bool logprobs = true;  // per-token log-probabilities; off where no confidence is needed (saves upstream work)
 };
 
 // A request as every tier sees it: chat messages, or a raw prompt when

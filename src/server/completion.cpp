@@ -75,7 +75,7 @@ public:
         }
         // The chosen tier failed: its fallbacks take over.
         for (GuardedTier* fallback : route_.fallbacks[d.chosen]) {
-            if (auto a = buffered(*fallback, std::nullopt)) {
+            if (auto a = buffered(*fallback, std::nullopt, true)) {
                 attempts_.back().outcome = "accepted";
                 send_answer(*a, fallback->name(), "fallback");
                 return;
@@ -92,7 +92,7 @@ public:
         }
         std::optional<double> threshold;
         if (position < route_.thresholds.size()) threshold = route_.thresholds[position];
-        answers_[position] = buffered(tier, threshold);
+        answers_[position] = buffered(tier, threshold, route_.policy->keeps_answer_of(position));
         if (answers_[position]) {
             confidences_[position] = attempts_.back().confidence.value_or(-std::numeric_limits<double>::infinity());
             attempt_of_[position] = attempts_.size() - 1;
@@ -117,6 +117,7 @@ private:
     }
 
     void record_failure(Attempt& a, const TierFailure& f) {
+        spdlog::warn("request {}: {}", id_, f.what());
         a.outcome = "failed";
         a.error = f.what();
         a.failure = std::string(backends::to_string(f.kind()));
@@ -125,15 +126,22 @@ private:
     }
 
     // Asks a tier for a whole answer; nullopt (and a failed attempt) if it cannot give one.
-    std::optional<core::Answer> buffered(GuardedTier& tier, std::optional<double> threshold) {
+    // The query for a tier; a confidence needs logprobs, a kept answer only if the client wants them.
+    core::Query query_for(bool kept) const {
+        core::Query q = request_.query;
+        q.params.logprobs = !kept || request_.logprobs;
+        return q;
+    }
+
+    std::optional<core::Answer> buffered(GuardedTier& tier, std::optional<double> threshold, bool kept) {
         Attempt& a = record(tier);
         a.threshold = threshold;
         try {
-            core::Answer answer = tier.generate(request_.query, nullptr, stop_);
+            core::Answer answer = tier.generate(query_for(kept), nullptr, stop_);
             a.latency_ms = answer.latency_ms;
             a.cost_usd = answer.cost_usd;
             a.tokens = answer.usage.completion_tokens ? answer.usage.completion_tokens : static_cast<std::int64_t>(answer.tokens.size());
-            a.confidence = score(answer);
+            if (!answer.tokens.empty() && !std::isnan(answer.tokens.front().logprob)) a.confidence = score(answer);
             return answer;
         } catch (const TierFailure& f) {
             if (f.kind() == FailureKind::cancelled) throw;
@@ -205,7 +213,7 @@ private:
         std::int64_t sent_tokens = 0;
         bool opened = false;
         for (GuardedTier* tier : candidates) {
-            core::Query query = request_.query;
+            core::Query query = query_for(true);
             if (!sent_text.empty()) {
                 if (query.messages.empty()) {
                     query.prompt += sent_text;
@@ -235,8 +243,10 @@ private:
                 done.latency_ms = answer.latency_ms;
                 done.cost_usd = answer.cost_usd;
                 done.tokens = tier_tokens;
-                done.confidence = score(answer);
-                confidences_[position] = *done.confidence;
+                if (!answer.tokens.empty() && !std::isnan(answer.tokens.front().logprob)) {
+                    done.confidence = score(answer);
+                    confidences_[position] = *done.confidence;
+                }
                 if (!opened) open_stream(tier->name());
                 metrics_.add("hiro_answers_total", {tier->name()});
                 const json trace = trace_json(route_.name, attempts_, tier->name(), tier == candidates.front() ? "streamed" : "fallback");
@@ -248,8 +258,8 @@ private:
                 if (f.kind() == FailureKind::cancelled) throw;
                 record_failure(attempts_[index], f);
                 attempts_[index].tokens = tier_tokens;
-                spdlog::warn("request {}: {} (after {} streamed tokens); {}", id_, f.what(), sent_tokens,
-                             tier == candidates.back() ? "no tier left" : "continuing on the next tier");
+                spdlog::warn("request {}: {} tokens were streamed; {}", id_, sent_tokens,
+                             tier == candidates.back() ? "no tier is left" : "continuing on the next tier");
             }
         }
         if (!opened) {

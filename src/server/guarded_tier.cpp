@@ -32,10 +32,13 @@ core::Answer GuardedTier::generate(const core::Query& query, const backends::Tok
     } release{slots_.get()};
 
     bool sent_tokens = false;
-    const backends::TokenSink sink = [&](const core::TokenLogprob& t) {
-        sent_tokens = true;
-        return on_token ? on_token(t) : true;
-    };
+    backends::TokenSink sink;  // stays empty for a whole answer, so the tier need not stream
+    if (on_token) {
+        sink = [&](const core::TokenLogprob& t) {
+            sent_tokens = true;
+            return on_token(t);
+        };
+    }
     for (int attempt = 0;; ++attempt) {
         try {
             core::Answer answer = tier_->generate(query, sink, stop);

@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cerrno>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/status.hpp>
@@ -127,9 +130,16 @@ void HttpSession::on_read(beast::error_code ec) {
 void HttpSession::watch_for_disconnect() {
     stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), channel = channel_](beast::error_code ec) {
         if (ec || !self->busy_ || channel != self->channel_) return;
-        beast::error_code probe;
-        // Readable with nothing to read: the client closed its side.
-        if (self->stream_.socket().available(probe) == 0 || probe) channel->cancel();
+        // The reactor may report a readiness that a read already consumed, so
+        // ask the socket itself: 0 bytes means the client closed its side.
+        char byte;
+        const ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+            channel->cancel();
+        } else if (n < 0) {
+            self->watch_for_disconnect();  // nothing there after all: keep watching
+        }
+        // n > 0: the client sent its next request already; it is still there.
     });
 }
 

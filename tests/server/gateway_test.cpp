@@ -163,7 +163,7 @@ TEST_F(GatewayTest, GarbageAndRateLimitedUpstreamsGetClearAnswers) {
                llama_tier("cloud"));
     const Reply g = post("/v1/chat/completions", chat("garbage", 4));
     EXPECT_EQ(g.status, 502) << g.body;
-    EXPECT_THAT(g.json()["error"]["message"].get<std::string>(), HasSubstr("without an event stream"));
+    EXPECT_THAT(g.json()["error"]["message"].get<std::string>(), HasSubstr("a body that is not JSON: this is not an answer"));
     EXPECT_EQ(g.json()["hiro"]["tiers"][0]["failure"], "garbage");
 
     const Reply l = post("/v1/chat/completions", chat("limited", 4));

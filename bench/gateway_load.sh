@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The gateway's overhead and robustness, measured against its references in one run:
+#   bench/gateway_load.sh [REQUESTS=2000] [CONCURRENCY=8]
+# 1. the same chat request (4 greedy tokens from stories260K) sent straight to
+#    llama-server, through hiro, and through nginx proxy_pass: p50/p99 and req/s;
+# 2. 10,000 requests through hiro while llama-server is killed and restarted
+#    once in the middle: how many were answered, and how many got an explicit
+#    error (an HTTP error status); transport errors would be lost requests.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+requests=${1:-2000}
+concurrency=${2:-8}
+build=${HIRO_BUILD:-$root/build}
+llama_server=$(ls "${HIRO_CACHE:-$HOME/.cache/hiro}"/llama.cpp-*/install/bin/llama-server | head -1)
+model=$root/../shared/models/stories260K.gguf
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_ok() { for _ in $(seq 200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "not up: $1" >&2; exit 1; }
+log() { printf '[gateway_load] %s\n' "$*" >&2; }
+
+llama_port=$(free_port); hiro_port=$(free_port); nginx_port=$(free_port)
+start_llama() {
+  "$llama_server" -m "$model" --host 127.0.0.1 --port "$llama_port" -c 2048 -np 8 -t 1 --no-webui > "$work/llama.log" 2>&1 &
+  llama_pid=$!; pids+=("$llama_pid")
+  wait_ok "http://127.0.0.1:$llama_port/health"
+}
+start_llama
+
+cat > "$work/gateway.yaml" <<YAML
+listen: 127.0.0.1:$hiro_port
+workers: 32
+tiers:
+  - {name: llama, kind: openai, base_url: 'http://127.0.0.1:$llama_port/v1', circuit_breaker: {failures: 0}}
+YAML
+"$build/hiro" serve --config "$work/gateway.yaml" > "$work/hiro.log" 2>&1 & pids+=($!)
+wait_ok "http://127.0.0.1:$hiro_port/health"
+
+mkdir -p "$work/nginx"
+cat > "$work/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body; proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fcgi; uwsgi_temp_path $work/nginx/uwsgi; scgi_temp_path $work/nginx/scgi;
+  upstream llama { server 127.0.0.1:$llama_port; keepalive 64; }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / { proxy_pass http://llama; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
+  }
+}
+NGINX
+/usr/sbin/nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
+wait_ok "http://127.0.0.1:$nginx_port/health"
+
+body() { printf '{"model": "%s", "messages": [{"role": "user", "content": "Once upon a time"}], "max_tokens": 4, "temperature": 0}' "$1"; }
+body llama > "$work/direct.json"
+body llama > "$work/hiro.json"
+results=${HIRO_BENCH_JSON:-$work/results.jsonl}
+load() { "$build/bench/hiro_loadgen" --url "$1" --body "$2" --requests "$3" --concurrency "$concurrency" --label "$4" --json "$results"; }
+
+log "warm-up"
+load "http://127.0.0.1:$llama_port/v1/chat/completions" "$work/direct.json" 200 warm-up > /dev/null
+load "http://127.0.0.1:$hiro_port/v1/chat/completions" "$work/hiro.json" 200 warm-up > /dev/null
+echo "== $requests requests, $concurrency connections, same request on each path (interleaved, 2 rounds)"
+for round in 1 2; do
+  load "http://127.0.0.1:$llama_port/v1/chat/completions" "$work/direct.json" "$requests" "direct llama-server #$round"
+  load "http://127.0.0.1:$hiro_port/v1/chat/completions" "$work/hiro.json" "$requests" "through hiro #$round"
+  load "http://127.0.0.1:$nginx_port/v1/chat/completions" "$work/direct.json" "$requests" "through nginx #$round"
+done
+
+echo "== 10000 requests through hiro; llama-server killed and restarted in the middle"
+load "http://127.0.0.1:$hiro_port/v1/chat/completions" "$work/hiro.json" 10000 "hiro, upstream restarted" &
+loader=$!
+sleep 2
+log "killing llama-server (SIGKILL) and restarting it"
+kill -9 "$llama_pid"; wait "$llama_pid" 2>/dev/null || true
+sleep 0.5
+start_llama
+wait "$loader"
+[ -n "${HIRO_BENCH_JSON:-}" ] && log "results appended to $HIRO_BENCH_JSON"
+grep -c "upstream_failed\|refused" "$work/hiro.log" >/dev/null || true
