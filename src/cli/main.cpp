@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
     app.parse_complete_callback([&] { spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info); });
 
     hiro::cli::add_eval_command(app);
+    hiro::cli::add_serve_command(app);
     hiro::cli::add_bench_command(app);
 
     try {

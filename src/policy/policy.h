@@ -62,6 +62,10 @@ public:
     virtual std::string describe() const = 0;
     const std::vector<std::string>& tiers() const { return tiers_; }
     virtual Decision decide(const QueryView& query, TierAccess& access) const = 0;
+    // True when an answer asked of this tier will be kept whatever it says
+    // (the last tier of a cascade; a router's pick), so the gateway can stream
+    // it to the client as it is generated instead of judging it first.
+    virtual bool keeps_answer_of(std::size_t position) const { return position + 1 == tiers_.size(); }
 
 protected:
     explicit Policy(std::vector<std::string> tiers) : tiers_(std::move(tiers)) {}

@@ -28,6 +28,8 @@ public:
         return Decision{{chosen}, {access.ask(chosen).confidence}, chosen, StopReason::routed};
     }
 
+    bool keeps_answer_of(std::size_t) const override { return true; }
+
 private:
     double strong_share_;
     std::uint64_t seed_;

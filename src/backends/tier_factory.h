@@ -1,0 +1,32 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "backends/http_client.h"
+#include "backends/tier.h"
+#include "core/price_table.h"
+
+namespace hiro::backends {
+
+// Everything needed to build a tier, whatever reads it (the gateway's YAML
+// config, `hiro record`'s --tier flags).
+struct TierSpec {
+    std::string name;
+    std::string kind;        // "local" (in-process llama.cpp) or "openai" (any OpenAI-compatible URL)
+    std::string model_path;  // local: the GGUF file
+    int threads = 0;         // local: 0 = all cores
+    int context = 4096;      // local: context size in tokens
+    std::string base_url;    // openai: e.g. http://127.0.0.1:8080/v1
+    std::string model;       // openai: the upstream's model name
+    std::string api_key;     // openai: bearer token, empty for none
+    HttpTimeouts timeouts;
+    core::TokenPrice price;
+    double energy_j_per_token = 0.0;
+};
+
+// Throws an invalid_input core::Error for an unknown kind or a spec that kind
+// cannot use.
+std::unique_ptr<Tier> make_tier(const TierSpec& spec);
+
+}  // namespace hiro::backends

@@ -1,0 +1,19 @@
+#include "backends/tier_failure.h"
+
+namespace hiro::backends {
+
+std::string_view to_string(FailureKind kind) {
+    switch (kind) {
+        case FailureKind::refused: return "refused";
+        case FailureKind::timeout: return "timeout";
+        case FailureKind::dropped: return "dropped";
+        case FailureKind::http_error: return "http_error";
+        case FailureKind::rate_limited: return "rate_limited";
+        case FailureKind::garbage: return "garbage";
+        case FailureKind::busy: return "busy";
+        case FailureKind::cancelled: return "cancelled";
+    }
+    return "unknown";
+}
+
+}  // namespace hiro::backends

@@ -1,0 +1,30 @@
+#include "server/circuit_breaker.h"
+
+namespace hiro::server {
+
+bool CircuitBreaker::allow(Clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    if (threshold_ <= 0 || consecutive_failures_ < threshold_) return true;
+    if (now < open_until_ || trial_in_flight_) return false;
+    trial_in_flight_ = true;  // half-open: one request tests the tier
+    return true;
+}
+
+void CircuitBreaker::record_success() {
+    std::lock_guard lock(mutex_);
+    consecutive_failures_ = 0;
+    trial_in_flight_ = false;
+}
+
+void CircuitBreaker::record_failure(Clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    trial_in_flight_ = false;
+    if (++consecutive_failures_ >= threshold_ && threshold_ > 0) open_until_ = now + cooldown_;
+}
+
+bool CircuitBreaker::is_open(Clock::time_point now) const {
+    std::lock_guard lock(mutex_);
+    return threshold_ > 0 && consecutive_failures_ >= threshold_ && now < open_until_;
+}
+
+}  // namespace hiro::server

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "backends/tier_factory.h"
+#include "policy/policy_spec.h"
+
+namespace hiro::server {
+
+struct TierSettings {
+    backends::TierSpec spec;
+    int max_concurrent = 0;                          // 0 = no limit
+    std::chrono::milliseconds queue_timeout{10000};  // how long a request waits for a free slot
+    int retries = 0;                                 // extra attempts on the same tier after a failure
+    std::vector<std::string> fallback;               // tiers that take over when this one fails
+    int breaker_failures = 5;                        // failures in a row that open the circuit (0 = never)
+    std::chrono::milliseconds breaker_cooldown{30000};
+};
+
+struct PolicySettings {
+    std::string name;  // what clients put in "model"
+    policy::PolicySpec spec;
+    std::string confidence = "mean_logprob";  // the ConfidenceEstimator that scores live answers
+};
+
+struct ApiKey {
+    std::string name;  // for logs and metrics; the key itself is never logged
+    std::string key;
+};
+
+struct GatewayConfig {
+    std::string host = "127.0.0.1";
+    unsigned short port = 8000;
+    int io_threads = 2;
+    int workers = 64;  // threads that run tiers (blocking calls)
+    std::vector<ApiKey> api_keys;  // empty: no authentication
+    std::size_t max_body_bytes = 1 << 20;
+    std::size_t max_header_bytes = 16 << 10;
+    int max_inflight = 256;  // requests being answered at once; more get 503
+    double rate_limit_per_key = 0.0;  // requests/s per API key (0 = none)
+    double rate_limit_burst = 10.0;
+    std::chrono::milliseconds drain_timeout{30000};
+    std::vector<TierSettings> tiers;
+    std::vector<PolicySettings> policies;
+};
+
+// Reads and validates a YAML config; errors name the file and the key
+// ("gateway.yaml: tiers[1].base_url must be an http:// URL").
+GatewayConfig load_gateway_config(const std::string& path);
+
+// "HOST:PORT" into its parts; throws an invalid_input core::Error saying what is wrong.
+void parse_listen_address(const std::string& text, std::string& host, unsigned short& port);
+GatewayConfig parse_gateway_config(const std::string& yaml_text, const std::string& source);
+
+}  // namespace hiro::server

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "policy/confidence_estimator.h"
+#include "policy/policy.h"
+#include "server/guarded_tier.h"
+
+namespace hiro::server {
+
+// What a request's "model" names: a policy (a configured one, or a single
+// tier, which is a one-tier policy) with the estimator that scores live
+// answers, bound to the gateway's guarded tiers.
+struct Route {
+    std::string name;
+    std::shared_ptr<const policy::Policy> policy;
+    std::shared_ptr<const policy::ConfidenceEstimator> confidence;
+    std::vector<double> thresholds;    // for the trace: the cascade's, by position
+    std::vector<GuardedTier*> tiers;   // parallel to policy->tiers()
+    std::vector<std::vector<GuardedTier*>> fallbacks;  // per position: who takes over on failure
+};
+
+}  // namespace hiro::server
