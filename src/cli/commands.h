@@ -9,5 +9,6 @@ namespace hiro::cli {
 void add_eval_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_record_command(CLI::App& app);
 
 }  // namespace hiro::cli

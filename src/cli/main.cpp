@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
     hiro::cli::add_eval_command(app);
     hiro::cli::add_serve_command(app);
     hiro::cli::add_bench_command(app);
+    hiro::cli::add_record_command(app);
 
     try {
         app.parse(argc, argv);
