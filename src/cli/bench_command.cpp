@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "bench/concurrency_bench.h"
 #include "bench/engine_bench.h"
 #include "bench/llama_bench.h"
 #include "cli/commands.h"
@@ -24,6 +25,7 @@ struct BenchArgs {
     std::string device;
     std::string llama_bench = HIRO_LLAMA_BENCH;
     bool skip_llama_bench = false;
+    int parallel = 0;
     std::string json;
     std::string plot;
 };
@@ -60,7 +62,7 @@ double mib(std::int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1
 std::string tps(const bench::Spread& s) { return fmt::format("{:.1f} ± {:.1f}", s.mean, s.sd); }
 
 void print_table(const BenchArgs& a, const bench::EngineBenchResult& r, const std::optional<bench::LlamaBenchResult>& ref,
-                 const std::optional<EnergyPerToken>& energy) {
+                 const std::optional<EnergyPerToken>& energy, const std::optional<bench::ConcurrencyResult>& concurrency) {
     const auto& o = a.engine;
     std::cout << fmt::format("{}: {}, {:.0f} K parameters, {:.2f} MiB, {} threads, {} repetitions\n", o.model, r.description,
                              static_cast<double>(r.parameters) / 1e3, mib(static_cast<std::int64_t>(r.size_bytes)), r.threads, o.repetitions);
@@ -78,6 +80,12 @@ void print_table(const BenchArgs& a, const bench::EngineBenchResult& r, const st
     std::cout << fmt::format("  {:<34} {:>18}\n", fmt::format("time to first token, pp{} (ms)", o.prompt_tokens),
                              fmt::format("{:.3f} ± {:.3f}", r.ttft_ms.mean, r.ttft_ms.sd));
     std::cout << fmt::format("  {:<34} {:>18}\n", "inter-token latency p50 / p95 (ms)", fmt::format("{:.4f} / {:.4f}", r.itl_p50_ms, r.itl_p95_ms));
+    if (concurrency) {
+        std::cout << fmt::format("  {:<34} {:>18}\n", fmt::format("{} requests, context each (tok/s)", concurrency->requests),
+                                 fmt::format("{:.1f}", concurrency->contexts_tokens_per_s));
+        std::cout << fmt::format("  {:<34} {:>18}\n", fmt::format("{} requests, one batch (tok/s)", concurrency->requests),
+                                 fmt::format("{:.1f}", concurrency->batched_tokens_per_s));
+    }
     if (energy) {
         std::cout << fmt::format("  {:<34} {:>18}  {}\n", "energy per token pp / tg (mJ)",
                                  fmt::format("{:.4f} / {:.4f}", energy->pp * 1e3, energy->tg * 1e3), energy->label);
@@ -89,7 +97,7 @@ void print_table(const BenchArgs& a, const bench::EngineBenchResult& r, const st
 }
 
 nlohmann::json to_json(const BenchArgs& a, const bench::EngineBenchResult& r, const std::optional<bench::LlamaBenchResult>& ref,
-                       const std::optional<EnergyPerToken>& energy) {
+                       const std::optional<EnergyPerToken>& energy, const std::optional<bench::ConcurrencyResult>& concurrency) {
     auto spread = [](const bench::Spread& s) { return nlohmann::json{{"mean", s.mean}, {"sd", s.sd}}; };
     nlohmann::json j = {
         {"model", a.engine.model},
@@ -118,6 +126,11 @@ nlohmann::json to_json(const BenchArgs& a, const bench::EngineBenchResult& r, co
                             {"peak_rss_bytes", ref->peak_rss_bytes}};
         j["ratio"] = {{"pp", r.pp_tokens_per_s.mean / ref->pp_tokens_per_s.mean}, {"tg", r.tg_tokens_per_s.mean / ref->tg_tokens_per_s.mean}};
     }
+    if (concurrency) {
+        j["concurrency"] = {{"requests", concurrency->requests},
+                            {"contexts_tokens_per_s", concurrency->contexts_tokens_per_s},
+                            {"batched_tokens_per_s", concurrency->batched_tokens_per_s}};
+    }
     if (energy) {
         j["energy"] = {{"label", energy->label}, {"source", energy->source}, {"pp_joules_per_token", energy->pp}, {"tg_joules_per_token", energy->tg}};
     }
@@ -143,10 +156,12 @@ void run_bench(const BenchArgs& a) {
     const bench::EngineBenchResult r = bench::run_engine_bench(a.engine);
     std::optional<bench::LlamaBenchResult> ref;
     if (!a.skip_llama_bench) ref = bench::run_llama_bench(a.llama_bench, a.engine, r.threads);
+    std::optional<bench::ConcurrencyResult> concurrency;
+    if (a.parallel > 0) concurrency = bench::run_concurrency_bench(a.engine, a.parallel);
     const auto energy = energy_of(r, device);
-    if (a.json != "-") print_table(a, r, ref, energy);
+    if (a.json != "-") print_table(a, r, ref, energy, concurrency);
     if (!a.json.empty()) {
-        write_json(a.json, to_json(a, r, ref, energy));
+        write_json(a.json, to_json(a, r, ref, energy, concurrency));
         if (a.json != "-") spdlog::info("wrote {}", a.json);
     }
     if (!a.plot.empty()) {
@@ -175,6 +190,9 @@ void add_bench_command(CLI::App& app) {
                     "(raspberry-pi-5, jetson-orin-nano, microcontroller, cloud-gpu-a100)");
     cmd->add_option("--llama-bench", args->llama_bench, "llama.cpp's llama-bench binary")->capture_default_str();
     cmd->add_flag("--no-llama-bench", args->skip_llama_bench, "measure hiro only");
+    cmd->add_option("--parallel", args->parallel,
+                    "also serve N concurrent tg requests both ways: one context each (what the engine does) and N\n"
+                    "sequences in one batch, and print each aggregate tok/s");
     cmd->add_option("--json", args->json, "write the results as JSON to this file ('-' = stdout, no table)");
     cmd->add_option("--plot", args->plot, "write an SVG of the inter-token latency distribution");
     cmd->callback([args] { run_bench(*args); });

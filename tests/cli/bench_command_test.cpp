@@ -40,6 +40,16 @@ TEST(BenchCommand, MeasuresHiroAndLlamaBenchInOneRun) {
     EXPECT_GT(j["energy"]["tg_joules_per_token"].get<double>(), 0.0);
 }
 
+TEST(BenchCommand, ParallelMeasuresContextsAgainstOneBatch) {
+    const auto r = run_command(hiro("bench " + shared_model("stories260K.gguf") + small_run + " --no-llama-bench --parallel 2 --json -"));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+    EXPECT_EQ(j["concurrency"]["requests"], 2);
+    EXPECT_GT(j["concurrency"]["contexts_tokens_per_s"].get<double>(), 0.0);
+    EXPECT_GT(j["concurrency"]["batched_tokens_per_s"].get<double>(), 0.0);
+    EXPECT_TRUE(j["llama_bench"].is_null());
+}
+
 TEST(BenchCommand, ErrorsSayWhatIsWrong) {
     auto r = run_command(hiro("bench /nonexistent.gguf"));
     EXPECT_EQ(r.exit_code, 3);
