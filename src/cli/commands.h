@@ -10,5 +10,6 @@ void add_eval_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_record_command(CLI::App& app);
+void add_fit_confidence_command(CLI::App& app);
 
 }  // namespace hiro::cli
