@@ -87,6 +87,23 @@ public:
         return pid_ > 0;
     }
 
+    // Sends `signal` and waits for the child to exit; its exit code, or -1 if
+    // it did not exit in time (or died of a signal).
+    int stop(int signal, std::chrono::seconds timeout) {
+        if (pid_ <= 0) return -1;
+        ::kill(pid_, signal);
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return -1;
+    }
+
     // Polls GET url (with curl) until it answers 200; false when the child
     // exits or the timeout passes first.
     bool wait_until_ok(const std::string& url, std::chrono::seconds timeout = std::chrono::seconds(30)) {

@@ -148,7 +148,7 @@ HttpResult HttpClient::attempt(Connection& c, bool fresh, std::string_view metho
     if (ec) return fail(ec, "sending to");
 
     http::response_parser<http::buffer_body> parser;
-    parser.body_limit(boost::none);
+    parser.body_limit(std::uint64_t{1} << 40);  // answers stream for as long as they take
     ec = run(c.ioc, c.stream, stop, [&](auto handler) { http::async_read_header(c.stream, c.buffer, parser, handler); });
     if (ec) return fail(ec, "reading the answer of");
     result.status = static_cast<int>(parser.get().result_int());
@@ -159,7 +159,8 @@ HttpResult HttpClient::attempt(Connection& c, bool fresh, std::string_view metho
         parser.get().body().data = chunk;
         parser.get().body().size = sizeof chunk;
         c.stream.expires_after(timeouts.idle);
-        ec = run(c.ioc, c.stream, stop, [&](auto handler) { http::async_read(c.stream, c.buffer, parser, handler); });
+        // read_some: hand each piece on as it arrives (a stream's tokens), not when the buffer fills.
+        ec = run(c.ioc, c.stream, stop, [&](auto handler) { http::async_read_some(c.stream, c.buffer, parser, handler); });
         if (ec == http::error::need_buffer) ec = {};
         const std::size_t got = sizeof chunk - parser.get().body().size;
         if (got > 0) {

@@ -43,7 +43,9 @@ core::Answer OpenAIUpstream::generate(const core::Query& query, const TokenSink&
     std::string garbage;       // why the stream could not be read, if it could not
     std::string error_body;    // the body of a non-200 answer
     int status = 0;
+    std::size_t events = 0;
     SseReader sse([&](std::string_view data) {
+        ++events;
         if (!garbage.empty() || sink_declined) return;
         if (data == "[DONE]") {
             done = true;
@@ -107,9 +109,10 @@ core::Answer OpenAIUpstream::generate(const core::Query& query, const TokenSink&
                               who + ": the connection broke after " + std::to_string(answer.tokens.size()) + " tokens: " + r.error);
     }
     if (!done) {
-        throw TierFailure(answer.tokens.empty() && !sse.has_partial_event() ? FailureKind::garbage : FailureKind::dropped, r.status, "",
-                          answer.tokens.empty() ? who + " answered 200 without an event stream: " + error_body.substr(0, 120)
-                                                : who + ": the stream ended without finishing the answer");
+        if (events == 0) {
+            throw TierFailure(FailureKind::garbage, r.status, "", who + " answered 200 without an event stream: " + error_body.substr(0, 120));
+        }
+        throw TierFailure(FailureKind::dropped, r.status, "", who + ": the stream ended without finishing the answer");
     }
     if (answer.finish_reason.empty()) answer.finish_reason = "stop";
     answer.cost_usd = config_.price.cost(answer.usage.prompt_tokens, answer.usage.completion_tokens);

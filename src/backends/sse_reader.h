@@ -14,8 +14,6 @@ public:
     explicit SseReader(OnData on_data) : on_data_(std::move(on_data)) {}
 
     void feed(std::string_view bytes);
-    // Bytes received that did not form a complete line yet.
-    bool has_partial_event() const { return !line_.empty() || !data_.empty(); }
 
 private:
     void line(std::string_view l);

@@ -59,14 +59,15 @@ public:
     RequestRun(const core::OpenAIRequest& request, const Route& route, ResponseChannel& channel, Metrics& metrics)
         : request_(request), route_(route), channel_(channel), metrics_(metrics), id_(next_id()), stop_(channel.disconnected()) {
         answers_.resize(route.tiers.size());
-        confidences_.resize(route.tiers.size());
+        // A tier that fails has no confidence at all, so a cascade escalates past it.
+        confidences_.assign(route.tiers.size(), -std::numeric_limits<double>::infinity());
     }
 
     void run() {
         const policy::Decision d = route_.policy->decide({id_, request_.query.prompt}, *this);
+        for (std::size_t i = 0; i + 1 < d.tried.size(); ++i) metrics_.add("hiro_escalations_total", {route_.tiers[d.tried[i]]->name()});
         if (finished_) return;  // streamed live (answer or error already sent)
         const std::string stopped(policy::to_string(d.reason));
-        for (std::size_t i = 0; i + 1 < d.tried.size(); ++i) metrics_.add("hiro_escalations_total", {route_.tiers[d.tried[i]]->name()});
         if (answers_[d.chosen]) {
             mark(d.chosen, "accepted");
             send_answer(*answers_[d.chosen], route_.tiers[d.chosen]->name(), stopped);

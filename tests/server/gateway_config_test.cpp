@@ -1,0 +1,93 @@
+#include "server/gateway_config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+
+namespace hiro::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string error_of(const std::string& yaml) {
+    try {
+        parse_gateway_config(yaml, "gw.yaml");
+    } catch (const core::Error& e) {
+        EXPECT_EQ(e.code(), core::ErrorCode::invalid_input) << e.what();
+        return e.what();
+    }
+    return "no error";
+}
+
+const std::string tiers = "tiers:\n  - {name: edge, kind: openai, base_url: 'http://127.0.0.1:1/v1'}\n";
+
+TEST(GatewayConfig, ReadsEveryKey) {
+    ::setenv("HIRO_CONFIG_TEST_KEY", "sk-abc", 1);
+    const GatewayConfig c = parse_gateway_config(R"(
+listen: 0.0.0.0:9000
+io_threads: 3
+workers: 8
+api_keys: [{name: team, key_env: HIRO_CONFIG_TEST_KEY}]
+limits: {max_body_bytes: 1000, max_header_bytes: 2000, max_inflight: 7, rate_limit_per_key: 5, rate_limit_burst: 2, drain_timeout_ms: 1500}
+tiers:
+  - name: edge
+    kind: local
+    model_path: /models/small.gguf
+    threads: 2
+    context: 1024
+    max_concurrent: 1
+  - name: cloud
+    kind: openai
+    base_url: http://127.0.0.1:8080/v1
+    model: gpt-4o
+    timeout: {connect_ms: 100, first_byte_ms: 200, idle_ms: 300}
+    retries: 2
+    fallback: [edge]
+    circuit_breaker: {failures: 3, cooldown_ms: 400}
+    prices: {input: 2.5, output: 10}
+policies:
+  - {name: hiro-cascade, kind: cascade, tiers: [edge, cloud], thresholds: [-0.5], confidence: mean_logprob}
+)",
+                                                 "gw.yaml");
+    EXPECT_EQ(c.host, "0.0.0.0");
+    EXPECT_EQ(c.port, 9000);
+    EXPECT_EQ(c.io_threads, 3);
+    EXPECT_EQ(c.api_keys[0].key, "sk-abc");
+    EXPECT_EQ(c.max_inflight, 7);
+    EXPECT_EQ(c.drain_timeout.count(), 1500);
+    ASSERT_EQ(c.tiers.size(), 2u);
+    EXPECT_EQ(c.tiers[0].spec.model_path, "/models/small.gguf");
+    EXPECT_EQ(c.tiers[1].spec.timeouts.first_byte.count(), 200);
+    EXPECT_EQ(c.tiers[1].retries, 2);
+    EXPECT_EQ(c.tiers[1].fallback, std::vector<std::string>{"edge"});
+    EXPECT_EQ(c.tiers[1].spec.price.output_per_million, 10);
+    EXPECT_EQ(c.policies[0].spec.thresholds, std::vector<double>{-0.5});
+}
+
+TEST(GatewayConfig, ErrorsNameTheKey) {
+    EXPECT_THAT(error_of("tiers: []"), HasSubstr("gw.yaml: tiers must list at least one tier"));
+    EXPECT_THAT(error_of("tiers:\n  - {name: a, kind: openai}\n"), HasSubstr("tiers[0].base_url is missing"));
+    EXPECT_THAT(error_of("tiers:\n  - {name: a, kind: openai, base_url: 'ftp://x'}\n"), HasSubstr("tiers[0].base_url must be an http:// URL"));
+    EXPECT_THAT(error_of("tiers:\n  - {name: a, kind: magic}\n"), HasSubstr("tiers[0].kind must be local or openai"));
+    EXPECT_THAT(error_of("tiers:\n  - {name: a, kind: openai, base_url: 'http://x', retires: 2}\n"),
+                HasSubstr("tiers[0].retires is not a known key"));
+    EXPECT_THAT(error_of("tiers:\n  - {name: a, kind: openai, base_url: 'http://x', timeout: {first_byte_ms: soon}}\n"),
+                HasSubstr("tiers[0].timeout.first_byte_ms must be a number of milliseconds"));
+    EXPECT_THAT(error_of("listen: nowhere\n" + tiers), HasSubstr("listen: expected HOST:PORT"));
+    EXPECT_THAT(error_of("listen: 'x:99999'\n" + tiers), HasSubstr("the port must be a number from 0 to 65535"));
+    EXPECT_THAT(error_of(tiers + "policies:\n  - {name: p, kind: cascade, tiers: [edge, nope], thresholds: [-1]}\n"),
+                HasSubstr("policies[0].tiers names an unknown tier 'nope'"));
+    EXPECT_THAT(error_of(tiers + "policies:\n  - {name: p, kind: cascade, tiers: [edge, edge]}\n"),
+                HasSubstr("needs 1 thresholds"));
+    EXPECT_THAT(error_of(tiers + "policies:\n  - {name: p, kind: single, tiers: [edge], confidence: vibes}\n"),
+                HasSubstr("unknown confidence estimator 'vibes'"));
+    EXPECT_THAT(error_of("api_keys: [{name: k, key_env: HIRO_SURELY_UNSET_VARIABLE}]\n" + tiers),
+                HasSubstr("api_keys[0].key_env: the environment variable HIRO_SURELY_UNSET_VARIABLE is not set"));
+    EXPECT_THAT(error_of(tiers + "  - {name: edge, kind: openai, base_url: 'http://x'}\n"), HasSubstr("tiers[1].name 'edge' is used twice"));
+    EXPECT_THAT(error_of("tiers: [oops"), HasSubstr("not valid YAML"));
+    EXPECT_THAT(error_of(tiers + "limitz: {}\n"), HasSubstr("limitz is not a known key"));
+}
+
+}  // namespace
+}  // namespace hiro::server
