@@ -105,10 +105,10 @@ Generation Engine::generate(const GenerationRequest& request, const TokenCallbac
         return rc == 0;
     };
 
-    std::vector<Token> pending(prompt);
+    std::vector<Token> tokens(prompt);  // llama_batch_get_one takes a mutable pointer
     const auto batch = static_cast<std::size_t>(model_.options().batch);
-    for (std::size_t at = 0; at < pending.size(); at += batch) {
-        if (!decode(pending.data() + at, std::min(batch, pending.size() - at))) return finish("cancelled");
+    for (std::size_t at = 0; at < tokens.size(); at += batch) {
+        if (!decode(tokens.data() + at, std::min(batch, tokens.size() - at))) return finish("cancelled");
     }
     g.prompt_ms = ms_since(start);
 
