@@ -15,9 +15,9 @@
 #include "backends/tier_factory.h"
 #include "cli/commands.h"
 #include "cli/output_files.h"
+#include "cli/prompt_set.h"
 #include "core/answer_match.h"
 #include "core/error.h"
-#include "core/line_reader.h"
 #include "core/price_table.h"
 #include "policy/confidence_estimator.h"
 
@@ -44,37 +44,6 @@ struct RecordArgs {
     std::size_t limit = 0;
     std::string json;
 };
-
-struct PromptItem {
-    std::string id, task, system, prompt, gold;
-};
-
-std::vector<PromptItem> read_prompts(const std::string& path, std::size_t limit) {
-    core::LineReader reader(path);
-    std::vector<PromptItem> items;
-    std::string line;
-    while (reader.next(line) && (limit == 0 || items.size() < limit)) {
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        const std::string where = path + " line " + std::to_string(reader.line_number());
-        const auto j = nlohmann::json::parse(line, nullptr, false);
-        if (!j.is_object()) throw core::Error(core::ErrorCode::invalid_input, where + ": not a JSON object (each line: {\"prompt\": ..., \"gold\": ...})");
-        auto text = [&](const char* key, bool required) -> std::string {
-            const auto it = j.find(key);
-            if (it == j.end() || it->is_null()) {
-                if (required) throw core::Error(core::ErrorCode::invalid_input, where + ": " + key + " is missing");
-                return {};
-            }
-            if (it->is_number_integer() && std::string_view(key) == "id") return std::to_string(it->get<long long>());
-            if (!it->is_string()) throw core::Error(core::ErrorCode::invalid_input, where + ": " + key + " must be a string");
-            return it->get<std::string>();
-        };
-        PromptItem item{text("id", false), text("task", false), text("system", false), text("prompt", true), text("gold", true)};
-        if (item.id.empty()) item.id = std::to_string(reader.line_number());
-        items.push_back(std::move(item));
-    }
-    if (items.empty()) throw core::Error(core::ErrorCode::invalid_input, path + " has no prompts (expected JSONL lines {\"prompt\": ..., \"gold\": ...})");
-    return items;
-}
 
 // --tier [NAME=]local:PATH.gguf | [NAME=]openai:URL#MODEL. The name defaults to
 // the file's stem or the upstream's model name.
