@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
 
     hiro::cli::add_eval_command(app);
     hiro::cli::add_serve_command(app);
+    hiro::cli::add_bench_command(app);
+    hiro::cli::add_record_command(app);
+    hiro::cli::add_fit_confidence_command(app);
 
     try {
         app.parse(argc, argv);

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,9 @@ struct ModelOutcome {
     std::optional<std::int64_t> tokens_in;
     std::optional<std::int64_t> tokens_out;
     std::optional<std::string> answer;
+    // Every confidence signal recorded for the answer (hiro record writes them
+    // all, by estimator name); `confidence` is the one a cascade uses.
+    std::map<std::string, double, std::less<>> signals;
 };
 
 // One line of an outcome file. `models` is indexed like OutcomeSet::models.

@@ -116,6 +116,25 @@ public:
         return static_cast<std::int64_t>(d);
     }
 
+    std::map<std::string, double, std::less<>> signals_of(od::value& v, const std::string& prefix) const {
+        auto t = type_of(v, prefix);
+        if (t != od::json_type::object) wrong_type(prefix, "an object {SIGNAL: number}", t);
+        od::object obj;
+        check(v.get_object().get(obj), prefix);
+        std::map<std::string, double, std::less<>> signals;
+        for (auto field : obj) {
+            std::string_view key;
+            check(field.unescaped_key().get(key), prefix);
+            od::value value;
+            check(field.value().get(value), prefix);
+            const std::string name = prefix + "." + std::string(key);
+            const double d = number_of(value, name);
+            if (std::isnan(d)) fail(name + " is NaN");
+            signals.emplace(key, d);
+        }
+        return signals;
+    }
+
     ModelOutcome model_of(od::value& v, const std::string& prefix) const {
         auto t = type_of(v, prefix);
         if (t != od::json_type::object) wrong_type(prefix, "an object", t);
@@ -144,6 +163,8 @@ public:
                 m.tokens_in = count_of(value, name);
             } else if (key == "tokens_out") {
                 m.tokens_out = count_of(value, name);
+            } else if (key == "signals") {
+                m.signals = signals_of(value, name);
             } else if (key == "answer") {
                 if (type_of(value, name) != od::json_type::null) m.answer = string_of(value, name);
             }

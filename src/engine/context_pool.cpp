@@ -5,16 +5,19 @@
 namespace hiro::engine {
 
 ContextPool::~ContextPool() {
-    for (llama_context* ctx : idle_) llama_free(ctx);
+    for (const auto& slot : idle_) {
+        llama_free(slot.ctx);
+        ggml_threadpool_free(slot.threads);
+    }
 }
 
 ContextPool::Lease ContextPool::acquire() {
     {
         std::lock_guard lock(mutex_);
         if (!idle_.empty()) {
-            llama_context* ctx = idle_.back();
+            const Lease::Slot slot = idle_.back();
             idle_.pop_back();
-            return Lease(*this, ctx);
+            return Lease(*this, slot);
         }
     }
     const ModelOptions& o = model_.options();
@@ -32,14 +35,21 @@ ContextPool::Lease ContextPool::acquire() {
                           "llama.cpp could not create a context of " + std::to_string(model_.context()) + " tokens for " + o.path +
                               " (out of memory? try a smaller context size)");
     }
-    return Lease(*this, ctx);
+    ggml_threadpool_params threads = ggml_threadpool_params_default(o.threads);
+    ggml_threadpool* pool = ggml_threadpool_new(&threads);
+    if (pool == nullptr) {
+        llama_free(ctx);
+        throw core::Error(core::ErrorCode::internal, "cannot start a threadpool of " + std::to_string(o.threads) + " threads");
+    }
+    llama_attach_threadpool(ctx, pool, nullptr);
+    return Lease(*this, {ctx, pool});
 }
 
-void ContextPool::release(llama_context* ctx) {
-    llama_memory_clear(llama_get_memory(ctx), true);
-    llama_set_abort_callback(ctx, nullptr, nullptr);
+void ContextPool::release(Lease::Slot slot) {
+    llama_memory_clear(llama_get_memory(slot.ctx), true);
+    llama_set_abort_callback(slot.ctx, nullptr, nullptr);
     std::lock_guard lock(mutex_);
-    idle_.push_back(ctx);
+    idle_.push_back(slot);
 }
 
 }  // namespace hiro::engine

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <ggml-cpu.h>
 #include <llama.h>
 
 #include <mutex>
@@ -12,7 +13,10 @@ namespace hiro::engine {
 // Contexts (KV cache + compute buffers) for one model, one per request in
 // flight. A finished request's context is cleared and reused rather than
 // freed, so a request pays for context creation only when more requests run
-// at once than ever before.
+// at once than ever before. Each context keeps its own CPU threadpool, as
+// llama-bench and llama-server do: without one, ggml starts and joins fresh
+// threads for every decoded token, which costs small models much of their
+// generation speed.
 class ContextPool {
 public:
     explicit ContextPool(const Model& model) : model_(model) {}
@@ -23,25 +27,29 @@ public:
     // A context held by one request; it goes back to the pool on destruction.
     class Lease {
     public:
-        Lease(ContextPool& pool, llama_context* ctx) : pool_(&pool), ctx_(ctx) {}
-        ~Lease() { pool_->release(ctx_); }
+        struct Slot {
+            llama_context* ctx = nullptr;
+            ggml_threadpool* threads = nullptr;
+        };
+        Lease(ContextPool& pool, Slot slot) : pool_(&pool), slot_(slot) {}
+        ~Lease() { pool_->release(slot_); }
         Lease(const Lease&) = delete;
         Lease& operator=(const Lease&) = delete;
-        llama_context* get() const { return ctx_; }
+        llama_context* get() const { return slot_.ctx; }
 
     private:
         ContextPool* pool_;
-        llama_context* ctx_;
+        Slot slot_;
     };
 
     Lease acquire();
 
 private:
-    void release(llama_context* ctx);
+    void release(Lease::Slot slot);
 
     const Model& model_;
     std::mutex mutex_;
-    std::vector<llama_context*> idle_;
+    std::vector<Lease::Slot> idle_;
 };
 
 }  // namespace hiro::engine

@@ -43,6 +43,22 @@ std::size_t find_stop(const std::string& text, std::size_t piece_size, const std
     return found;
 }
 
+// How many trailing bytes of `text` could be the start of a stop string: they
+// are held back from the stream until the next token settles it.
+std::size_t partial_stop(const std::string& text, const std::vector<std::string>& stops) {
+    std::size_t held = 0;
+    for (const auto& s : stops) {
+        if (s.empty()) continue;
+        for (std::size_t n = std::min(s.size() - 1, text.size()); n > held; --n) {
+            if (text.compare(text.size() - n, n, s, 0, n) == 0) {
+                held = n;
+                break;
+            }
+        }
+    }
+    return held;
+}
+
 // llama_decode's abort callback: polled between compute graph nodes, so a stop
 // request also interrupts a long prompt.
 bool stop_requested(void* data) { return static_cast<const std::stop_token*>(data)->stop_requested(); }
@@ -67,7 +83,17 @@ Generation Engine::generate(const GenerationRequest& request, const TokenCallbac
     core::Answer& a = g.answer;
     a.usage.prompt_tokens = static_cast<std::int64_t>(prompt.size());
     a.finish_reason = "length";
+    std::size_t streamed = 0;            // tokens passed to on_token so far
+    std::vector<std::size_t> token_end;  // where each token's text ends in a.text
+    // Streams the tokens whose text ends at or before `safe`; false when the sink declines more.
+    auto stream_until = [&](std::size_t safe) {
+        for (; streamed < a.tokens.size() && token_end[streamed] <= safe; ++streamed) {
+            if (on_token && !on_token(a.tokens[streamed])) return false;
+        }
+        return true;
+    };
     auto finish = [&](const char* reason) {
+        if (std::string_view(reason) != "cancelled") stream_until(a.text.size());
         a.finish_reason = reason;
         a.usage.completion_tokens = static_cast<std::int64_t>(a.tokens.size());
         a.latency_ms = ms_since(start);
@@ -79,10 +105,10 @@ Generation Engine::generate(const GenerationRequest& request, const TokenCallbac
         return rc == 0;
     };
 
-    std::vector<Token> pending(prompt);
+    std::vector<Token> tokens(prompt);  // llama_batch_get_one takes a mutable pointer
     const auto batch = static_cast<std::size_t>(model_.options().batch);
-    for (std::size_t at = 0; at < pending.size(); at += batch) {
-        if (!decode(pending.data() + at, std::min(batch, pending.size() - at))) return finish("cancelled");
+    for (std::size_t at = 0; at < tokens.size(); at += batch) {
+        if (!decode(tokens.data() + at, std::min(batch, tokens.size() - at))) return finish("cancelled");
     }
     g.prompt_ms = ms_since(start);
 
@@ -94,15 +120,17 @@ Generation Engine::generate(const GenerationRequest& request, const TokenCallbac
         if (model_.ends_generation(token) && !request.ignore_end_of_generation) return finish("stop");
         core::TokenLogprob scored = score_token(model_, llama_get_logits_ith(ctx, -1), token, request.params.top_logprobs);
         a.text += scored.text;
-        a.tokens.push_back(scored);
+        a.tokens.push_back(std::move(scored));
+        token_end.push_back(a.text.size());
         g.token_ms.push_back(ms_since(start));
         if (i == 0) a.ttft_ms = g.token_ms.back();
-        const std::size_t stop_at = find_stop(a.text, scored.text.size(), request.params.stop);
+        const std::size_t stop_at = find_stop(a.text, a.tokens.back().text.size(), request.params.stop);
         if (stop_at != std::string::npos) {
+            stream_until(stop_at);
             a.text.resize(stop_at);
             return finish("stop");
         }
-        if (on_token && !on_token(scored)) return finish("cancelled");
+        if (!stream_until(a.text.size() - partial_stop(a.text, request.params.stop))) return finish("cancelled");
         if (i + 1 == request.params.max_tokens) break;
         if (++position > n_ctx) return finish("length");  // the context is full
         Token next = token;

@@ -19,8 +19,14 @@ public:
     virtual double estimate(std::span<const core::TokenLogprob> tokens) const = 0;
 };
 
-// Builds a registered estimator by name (confidence_kinds.def); throws an
-// invalid_input core::Error naming the known ones for an unknown name.
+// The registered estimators' names (confidence_kinds.def), in that order.
+std::span<const std::string_view> confidence_names();
+
+// "logistic:FILE.json" names a fitted logistic model (logistic_confidence.h).
+inline constexpr std::string_view logistic_prefix = "logistic:";
+
+// Builds a registered estimator by name, or a logistic one from its file;
+// throws an invalid_input core::Error naming the known ones for an unknown name.
 std::unique_ptr<ConfidenceEstimator> make_confidence_estimator(std::string_view name);
 
 }  // namespace hiro::policy

@@ -1,6 +1,5 @@
-#include <limits>
-
 #include "policy/confidence_estimator.h"
+#include "policy/token_math.h"
 
 namespace hiro::policy {
 namespace {
@@ -8,12 +7,7 @@ namespace {
 class MeanLogprob final : public ConfidenceEstimator {
 public:
     std::string_view name() const override { return "mean_logprob"; }
-    double estimate(std::span<const core::TokenLogprob> tokens) const override {
-        if (tokens.empty()) return -std::numeric_limits<double>::infinity();  // nothing generated: no confidence
-        double sum = 0.0;
-        for (const auto& t : tokens) sum += t.logprob;
-        return sum / static_cast<double>(tokens.size());
-    }
+    double estimate(std::span<const core::TokenLogprob> tokens) const override { return mean_token_logprob(tokens); }
 };
 
 }  // namespace

@@ -210,5 +210,24 @@ TEST(OutcomeReader, UnknownModelNamesTheKnownOnes) {
     }
 }
 
+TEST(OutcomeReader, ReadsEveryRecordedConfidenceSignal) {
+    test::TempDir dir;
+    const auto path = write(dir, "signals.jsonl",
+                            R"({"prompt": "p", "models": {"a": {"correct": true, "confidence": -0.2, )"
+                            R"("signals": {"mean_logprob": -0.2, "min_logprob": -1.5, "top2_margin": -Infinity}}}})"
+                            "\n");
+    const OutcomeSet set = read_outcomes(path);
+    const auto& signals = set.records[0].models[0].signals;
+    ASSERT_EQ(signals.size(), 3u);
+    EXPECT_DOUBLE_EQ(signals.at("min_logprob"), -1.5);
+    EXPECT_TRUE(std::isinf(signals.at("top2_margin")));
+    EXPECT_DOUBLE_EQ(*set.records[0].models[0].confidence, -0.2);
+
+    EXPECT_THAT(read_error(R"({"prompt": "p", "models": {"a": {"correct": true, "signals": [1]}}})"),
+                HasSubstr("models.a.signals must be an object {SIGNAL: number} (got an array)"));
+    EXPECT_THAT(read_error(R"({"prompt": "p", "models": {"a": {"correct": true, "signals": {"x": "high"}}}})"),
+                HasSubstr("models.a.signals.x must be a number (got a string)"));
+}
+
 }  // namespace
 }  // namespace hiro::core

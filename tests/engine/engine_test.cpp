@@ -167,6 +167,30 @@ TEST(Engine, SamplingIsSeededAndStopStringsEndTheAnswer) {
     EXPECT_EQ(stopped.answer.text, full.answer.text.substr(0, full.answer.text.find('.')));
 }
 
+TEST(Engine, StreamedTokensNeverIncludeTheStopString) {
+    const Generation full = run(shared_engine(), fixed_prompt, greedy(20));
+    core::GenerationParams until = greedy(20);
+    until.stop = {full.answer.tokens[5].text + full.answer.tokens[6].text};
+    Engine& engine = shared_engine();
+    std::string streamed;
+    const Generation g = engine.generate({engine.model().tokenize(fixed_prompt, true), until, false},
+                                         [&](const core::TokenLogprob& t) {
+                                             streamed += t.text;
+                                             return true;
+                                         },
+                                         {});
+    ASSERT_EQ(g.answer.finish_reason, "stop");
+    EXPECT_EQ(streamed, g.answer.text);  // the held-back first half of the stop string is never sent
+    EXPECT_EQ(g.answer.text, full.answer.text.substr(0, full.answer.text.find(until.stop[0])));
+
+    std::string all;
+    engine.generate({engine.model().tokenize(fixed_prompt, true), greedy(20), false}, [&](const core::TokenLogprob& t) {
+        all += t.text;
+        return true;
+    }, {});
+    EXPECT_EQ(all, full.answer.text);  // without stop strings every token streams
+}
+
 TEST(Engine, TimingsAreReported) {
     const Generation g = run(shared_engine(), fixed_prompt, greedy(10));
     ASSERT_EQ(g.token_ms.size(), 10u);
