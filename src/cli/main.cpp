@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
     app.parse_complete_callback([&] { spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info); });
 
     hiro::cli::add_eval_command(app);
+    hiro::cli::add_router_command(app);
+    hiro::cli::add_calibrate_command(app);
 
     try {
         app.parse(argc, argv);
