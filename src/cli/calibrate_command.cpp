@@ -16,9 +16,9 @@
 #include "eval/cascade_calibration.h"
 #include "eval/cross_validation.h"
 #include "eval/replay.h"
+#include "eval/routed_calibration.h"
 #include "policy/confidence_calibration.h"
 #include "policy/registry.h"
-#include "policy/router_model.h"
 
 namespace hiro::cli {
 namespace {
@@ -49,12 +49,6 @@ struct Evaluation {
     bool met = false;
 };
 
-std::vector<std::size_t> router_starts(const policy::RouterModel& router, double lambda, const core::OutcomeSet& set) {
-    std::vector<std::size_t> start;
-    for (const auto& r : set.records) start.push_back(router.pick(router.predict(r.prompt), lambda));
-    return start;
-}
-
 Evaluation measure(const policy::PolicySpec& spec, const core::OutcomeSet& held, const eval::CalibrationTarget& target) {
     const eval::ReplayResult r = eval::replay(*policy::make_policy(spec), held);
     const std::size_t strong = held.model_index(spec.tiers.back());
@@ -80,18 +74,6 @@ void run_calibrate(const CalibrateArgs& args) {
             return all_train.total_cost(all_train.model_index(a)) < all_train.total_cost(all_train.model_index(b));
         });
     }
-    policy::PolicySpec router_file;
-    std::shared_ptr<const policy::RouterModel> router;
-    if (!args.router.empty()) {
-        router_file = policy::load_policy_spec(args.router);
-        if (router_file.tiers != chain) {
-            throw core::Error(core::ErrorCode::invalid_input, args.router + " routes over other tiers than --chain; train it with --models " +
-                                                                  fmt::format("{}", fmt::join(chain, ",")));
-        }
-        router = policy::load_router_model(router_file.model.get(), chain.size(), "router");
-    }
-    const double lambda = router_file.param("lambda", 0.0);
-
     // Held-out pairs: the --test file, else stratified k-fold CV of --train.
     std::vector<std::pair<core::OutcomeSet, core::OutcomeSet>> pairs;
     std::string held_name;
@@ -123,19 +105,21 @@ void run_calibrate(const CalibrateArgs& args) {
             e.train_met = c.target_met;
             rows.push_back(e);
         }
-        if (router) {
-            Evaluation alone = measure(router_file, held, target);
-            alone.method = "router alone";
-            rows.push_back(alone);
+        if (!args.router.empty()) {
             options.method = chosen;
-            const auto c = eval::calibrate_cascade(train, chain, target, options, router_starts(*router, lambda, train));
-            policy::PolicySpec spec{"route_cascade", chain, c.thresholds, {{"lambda", lambda}}};
-            spec.model = router_file.model;
-            Evaluation e = measure(spec, held, target);
+            const auto routed = eval::calibrate_routed(train, chain, args.router, target, options, args.folds);
+            const double strong_cost = train.total_cost(train.model_index(chain.back()));
+            Evaluation alone = measure(routed.router_alone, held, target);
+            alone.method = args.router + " router";
+            alone.train_accuracy = routed.router_train_accuracy;
+            alone.train_cost = routed.router_train_cost / strong_cost;
+            alone.train_met = routed.router_met;
+            rows.push_back(alone);
+            Evaluation e = measure(routed.route_cascade, held, target);
             e.method = "route+" + std::string(to_string(chosen));
-            e.train_accuracy = c.accuracy;
-            e.train_cost = c.cost / train.total_cost(train.model_index(chain.back()));
-            e.train_met = c.target_met;
+            e.train_accuracy = routed.cascade.accuracy;
+            e.train_cost = routed.cascade.cost / strong_cost;
+            e.train_met = routed.cascade.target_met;
             rows.push_back(e);
         }
         per_pair.push_back(std::move(rows));
@@ -163,11 +147,9 @@ void run_calibrate(const CalibrateArgs& args) {
         }
         const auto a = eval::spread_of(acc), c = eval::spread_of(cost);
         const auto& e0 = per_pair[0][row];
-        const bool routed_alone = e0.method == "router alone";
-        table << fmt::format("  {:<18} {:>9} {:>9} {:>6} | {:>9.4f} {:>9.4f} {:>9.3f} {:>9.3f} {:>6}\n", e0.method,
-                             routed_alone ? "-" : fmt::format("{:.4f}", eval::spread_of(tacc).mean),
-                             routed_alone ? "-" : fmt::format("{:.3f}", eval::spread_of(tcost).mean),
-                             routed_alone ? "-" : fmt::format("{}/{}", tmet, pairs.size()), a.mean, eval::spread_of(strong).mean, c.mean,
+        table << fmt::format("  {:<18} {:>9.4f} {:>9.3f} {:>6} | {:>9.4f} {:>9.4f} {:>9.3f} {:>9.3f} {:>6}\n", e0.method,
+                             eval::spread_of(tacc).mean, eval::spread_of(tcost).mean, fmt::format("{}/{}", tmet, pairs.size()), a.mean,
+                             eval::spread_of(strong).mean, c.mean,
                              eval::spread_of(esc).mean, fmt::format("{}/{}", met, pairs.size()));
         if (pairs.size() > 1) table << fmt::format("  {:<18} {:>9} {:>9} {:>6} | {:>9.4f} {:>9} {:>9.3f}   (sd over folds)\n", "", "", "", "", a.sd, "", c.sd);
         nlohmann::json folds = nlohmann::json::array();
@@ -220,13 +202,11 @@ void run_calibrate(const CalibrateArgs& args) {
         // The written policy is tuned on every train query with the chosen method.
         options.method = chosen;
         policy::PolicySpec spec{"cascade", chain, {}, {}};
-        std::vector<std::size_t> starts;
-        if (router) {
-            spec = policy::PolicySpec{"route_cascade", chain, {}, {{"lambda", lambda}}};
-            spec.model = router_file.model;
-            starts = router_starts(*router, lambda, all_train);
+        if (args.router.empty()) {
+            spec.thresholds = eval::calibrate_cascade(all_train, chain, target, options).thresholds;
+        } else {
+            spec = eval::calibrate_routed(all_train, chain, args.router, target, options, args.folds).route_cascade;
         }
-        spec.thresholds = eval::calibrate_cascade(all_train, chain, target, options, starts).thresholds;
         write_json(args.out, nlohmann::json(spec));
         spdlog::info("wrote {} ({} thresholds tuned by {} on all {} train queries)", args.out, spec.kind, args.method, all_train.size());
     }
@@ -248,8 +228,9 @@ void add_calibrate_command(CLI::App& app) {
         "             isotonic P(correct | confidence)), as rational cascade tuning does.\n"
         "All three are reported; --out writes the --method one, fitted on all of --train. Also reports each tier's\n"
         "expected calibration error raw, after Platt scaling and after isotonic regression (fitted on train).\n"
-        "With --router (a `hiro router train` file over the same tiers), also reports the router alone and\n"
-        "route-then-cascade (the router picks the starting tier) on the same split.");
+        "With --router METHOD (logistic, knn or mf), also fits a router on train and reports, on the same split, the\n"
+        "router alone and route-then-cascade (the router picks the starting tier, the cascade goes up), both tuned to\n"
+        "the target on the router's out-of-fold predictions for the train queries; --out then writes route-then-cascade.");
     cmd->add_option("--train", args->train, "outcome file to tune on (e.g. a *_train file)")->required();
     cmd->add_option("--test", args->test, "held-out outcome file (e.g. the *_test file); without it: cross-validation");
     cmd->add_option("--split", args->split, "use only --train queries whose \"split\" field is this");
@@ -258,7 +239,7 @@ void add_calibrate_command(CLI::App& app) {
     cmd->add_option("--target", args->target, "what the cascade must achieve")->capture_default_str();
     cmd->add_option("--method", args->method, "search for the written policy: empirical, bootstrap or model")->capture_default_str();
     cmd->add_option("--level", args->level, "bootstrap: share of resamples that must meet the target")->capture_default_str();
-    cmd->add_option("--router", args->router, "a trained router (policy file) over the chain: adds route-then-cascade");
+    cmd->add_option("--router", args->router, "router method (logistic, knn, mf): adds router alone and route-then-cascade");
     cmd->add_option("--folds", args->folds, "cross-validation folds when there is no --test")->capture_default_str();
     cmd->add_option("--seed", args->seed, "seed of folds, resamples and model draws")->capture_default_str();
     cmd->add_option("--prices", args->prices, "YAML price table (USD per 1M tokens) for files without cost_usd");

@@ -32,6 +32,7 @@ struct RouterArgs {
     std::size_t folds = 5;
     std::uint64_t seed = 0;
     double lambda = -1;
+    policy::FitOptions fit;
 };
 
 core::OutcomeSet load(const std::string& path, const std::string& prices) {
@@ -95,6 +96,7 @@ void run_router_train(const RouterArgs& args) {
         eval::RouterTrainOptions options;
         options.method = method;
         options.tiers = tiers;
+        options.fit = args.fit;
         options.fit.seed = args.seed;
         auto fit_and_predict = [&](const core::OutcomeSet& train, const core::OutcomeSet& on) {
             return eval::predict_quality(*eval::train_router(train, options), on);
@@ -189,6 +191,7 @@ void run_router_train(const RouterArgs& args) {
         eval::RouterTrainOptions options;
         options.method = best->method;
         options.tiers = tiers;
+        options.fit = args.fit;
         options.fit.seed = args.seed;
         const auto model = eval::train_router(data, options);  // every training query; nothing from --test
         write_json(args.out, nlohmann::json(eval::router_spec(*model, tiers, lambda)));
@@ -218,6 +221,10 @@ void add_router_command(CLI::App& app) {
     cmd->add_option("--folds", args->folds, "cross-validation folds")->capture_default_str();
     cmd->add_option("--seed", args->seed, "seed of the folds and of training")->capture_default_str();
     cmd->add_option("--lambda", args->lambda, "lambda of the written router (default: the cheapest held-out point within 0.01 of the best accuracy)");
+    cmd->add_option("--l2", args->fit.l2, "L2 weight decay of logistic regression and MF")->capture_default_str();
+    cmd->add_option("--epochs", args->fit.epochs, "passes over the training queries (logistic, mf)")->capture_default_str();
+    cmd->add_option("--neighbours", args->fit.neighbours, "k of kNN")->capture_default_str();
+    cmd->add_option("--rank", args->fit.rank, "rank of MF's query and model embeddings")->capture_default_str();
     cmd->add_option("--prices", args->prices, "YAML price table (USD per 1M tokens) for files without cost_usd");
     cmd->add_option("--out", args->out, "write the trained router as a policy file (JSON)");
     cmd->add_option("--json", args->json, "write the report as JSON ('-' = stdout)");
