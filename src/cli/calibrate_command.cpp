@@ -95,7 +95,7 @@ void run_calibrate(const CalibrateArgs& args) {
     std::vector<std::vector<Evaluation>> per_pair;  // [pair][row]
     for (const auto& [train, held] : pairs) {
         std::vector<Evaluation> rows;
-        for (auto method : {eval::SearchMethod::empirical, eval::SearchMethod::bootstrap, eval::SearchMethod::model}) {
+        for (auto method : {eval::SearchMethod::empirical, eval::SearchMethod::bootstrap, eval::SearchMethod::model, eval::SearchMethod::bagging}) {
             options.method = method;
             const auto c = eval::calibrate_cascade(train, chain, target, options);
             Evaluation e = measure({"cascade", chain, c.thresholds, {}}, held, target);
@@ -225,8 +225,9 @@ void add_calibrate_command(CLI::App& app) {
         "  empirical  on the train queries as they are (overfits a few hundred queries);\n"
         "  bootstrap  the target must hold in --level of 200 bootstrap resamples of train (a margin sized by its noise);\n"
         "  model      on 20,000 draws from a probabilistic model of the tiers' joint confidence (Gaussian copula,\n"
-        "             isotonic P(correct | confidence)), as rational cascade tuning does.\n"
-        "All three are reported; --out writes the --method one, fitted on all of --train. Also reports each tier's\n"
+        "             isotonic P(correct | confidence)), as rational cascade tuning does;\n"
+        "  bagging    the empirical search on each of 200 resamples, then the median threshold per tier.\n"
+        "All four are reported; --out writes the --method one, fitted on all of --train. Also reports each tier's\n"
         "expected calibration error raw, after Platt scaling and after isotonic regression (fitted on train).\n"
         "With --router METHOD (logistic, knn or mf), also fits a router on train and reports, on the same split, the\n"
         "router alone and route-then-cascade (the router picks the starting tier, the cascade goes up), both tuned to\n"
@@ -237,7 +238,7 @@ void add_calibrate_command(CLI::App& app) {
     cmd->add_option("--test-split", args->test_split, "use only --test queries whose \"split\" field is this");
     cmd->add_option("--chain", args->chain, "cascade tiers, cheapest first (default: every model by cost)")->delimiter(',');
     cmd->add_option("--target", args->target, "what the cascade must achieve")->capture_default_str();
-    cmd->add_option("--method", args->method, "search for the written policy: empirical, bootstrap or model")->capture_default_str();
+    cmd->add_option("--method", args->method, "search for the written policy: empirical, bootstrap, model or bagging")->capture_default_str();
     cmd->add_option("--level", args->level, "bootstrap: share of resamples that must meet the target")->capture_default_str();
     cmd->add_option("--router", args->router, "router method (logistic, knn, mf): adds router alone and route-then-cascade");
     cmd->add_option("--folds", args->folds, "cross-validation folds when there is no --test")->capture_default_str();

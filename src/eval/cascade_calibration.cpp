@@ -242,6 +242,31 @@ std::vector<double> threshold_candidates(const Table& t, std::size_t tier, std::
     return out;
 }
 
+// Coordinate search from the safe end (everything escalated for accuracy
+// targets, nothing for cost and escalation targets): one tier at a time, the
+// best candidate threshold, until a full round changes nothing.
+std::pair<std::vector<double>, Scored> coordinate_search(const Scenarios& scenarios, const std::vector<std::vector<double>>& candidates) {
+    std::vector<double> thresholds(candidates.size(), scenarios.minimise_cost() ? escalate_all : accept_all);
+    Scored best = scenarios.score(thresholds);
+    for (int round = 0; round < 20; ++round) {
+        bool moved = false;
+        for (std::size_t t = candidates.size(); t-- > 0;) {  // the costly end first: it decides most of the cost
+            for (double c : candidates[t]) {
+                std::vector<double> trial = thresholds;
+                trial[t] = c;
+                const Scored s = scenarios.score(trial);
+                if (scenarios.better(s, best)) {
+                    best = s;
+                    thresholds = std::move(trial);
+                    moved = true;
+                }
+            }
+        }
+        if (!moved) break;
+    }
+    return {thresholds, best};
+}
+
 }  // namespace
 
 CalibrationTarget parse_target(const std::string& text) {
@@ -280,7 +305,8 @@ SearchMethod parse_search_method(std::string_view name) {
     if (name == "empirical") return SearchMethod::empirical;
     if (name == "bootstrap") return SearchMethod::bootstrap;
     if (name == "model") return SearchMethod::model;
-    throw core::Error(core::ErrorCode::invalid_input, "unknown --method '" + std::string(name) + "'; known: empirical, bootstrap, model");
+    if (name == "bagging") return SearchMethod::bagging;
+    throw core::Error(core::ErrorCode::invalid_input, "unknown --method '" + std::string(name) + "'; known: empirical, bootstrap, model, bagging");
 }
 
 std::string_view to_string(SearchMethod method) {
@@ -288,6 +314,7 @@ std::string_view to_string(SearchMethod method) {
         case SearchMethod::empirical: return "empirical";
         case SearchMethod::bootstrap: return "bootstrap";
         case SearchMethod::model: return "model";
+        case SearchMethod::bagging: return "bagging";
     }
     return "?";
 }
@@ -317,7 +344,7 @@ CascadeCalibration calibrate_cascade(const core::OutcomeSet& train, const std::v
                             : recorded;
     std::vector<std::vector<double>> weights{std::vector<double>(table.rows(), 1.0)};
     double level = 1.0;
-    if (options.method == SearchMethod::bootstrap) {
+    if (options.method == SearchMethod::bootstrap || options.method == SearchMethod::bagging) {
         weights.clear();
         std::mt19937_64 rng(options.seed);
         std::uniform_int_distribution<std::size_t> pick(0, table.rows() - 1);
@@ -326,30 +353,26 @@ CascadeCalibration calibrate_cascade(const core::OutcomeSet& train, const std::v
             for (std::size_t i = 0; i < table.rows(); ++i) w[pick(rng)] += 1.0;
             weights.push_back(std::move(w));
         }
-        level = options.level;
+        level = options.method == SearchMethod::bootstrap ? options.level : 1.0;
     }
-    const Scenarios scenarios(table, target, std::move(weights), level);
-
-    const std::size_t free = chain.size() - 1;
-    std::vector<double> thresholds(free, scenarios.minimise_cost() ? escalate_all : accept_all);
     std::vector<std::vector<double>> candidates;
-    for (std::size_t t = 0; t < free; ++t) candidates.push_back(threshold_candidates(table, t, options.candidates));
-    Scored best = scenarios.score(thresholds);
-    for (int round = 0; round < 20; ++round) {
-        bool moved = false;
-        for (std::size_t t = free; t-- > 0;) {  // the costly end first: it decides most of the cost
-            for (double c : candidates[t]) {
-                std::vector<double> trial = thresholds;
-                trial[t] = c;
-                const Scored s = scenarios.score(trial);
-                if (scenarios.better(s, best)) {
-                    best = s;
-                    thresholds = std::move(trial);
-                    moved = true;
-                }
-            }
+    for (std::size_t t = 0; t + 1 < chain.size(); ++t) candidates.push_back(threshold_candidates(table, t, options.candidates));
+    const Scenarios as_given(table, target, {std::vector<double>(table.rows(), 1.0)}, 1.0);
+    auto [thresholds, best] = options.method == SearchMethod::bagging ? coordinate_search(as_given, candidates)
+                                                                       : coordinate_search(Scenarios(table, target, weights, level), candidates);
+    if (options.method == SearchMethod::bagging) {
+        // Each resample's own best thresholds; the median per tier averages
+        // away the queries any single split's optimum hinges on.
+        std::vector<std::vector<double>> per_tier(candidates.size());
+        for (const auto& w : weights) {
+            const auto found = coordinate_search(Scenarios(table, target, {w}, 1.0), candidates).first;
+            for (std::size_t t = 0; t < found.size(); ++t) per_tier[t].push_back(found[t]);
         }
-        if (!moved) break;
+        for (std::size_t t = 0; t < per_tier.size(); ++t) {
+            std::nth_element(per_tier[t].begin(), per_tier[t].begin() + static_cast<std::ptrdiff_t>(per_tier[t].size() / 2), per_tier[t].end());
+            thresholds[t] = per_tier[t][per_tier[t].size() / 2];
+        }
+        best = as_given.score(thresholds);
     }
     CascadeCalibration result;
     result.thresholds = thresholds;

@@ -29,8 +29,10 @@ CalibrationTarget parse_target(const std::string& text);
 //  model      rational-tuning style: a probabilistic model of the tiers'
 //             joint confidence (Gaussian copula over each tier's empirical
 //             confidence distribution) with isotonic P(correct | confidence),
-//             sampled densely, so thresholds do not chase single queries.
-enum class SearchMethod { empirical, bootstrap, model };
+//             sampled densely, so thresholds do not chase single queries;
+//  bagging    the empirical search on each of B bootstrap resamples, and the
+//             median of their thresholds per tier (less variance, no margin).
+enum class SearchMethod { empirical, bootstrap, model, bagging };
 SearchMethod parse_search_method(std::string_view name);
 std::string_view to_string(SearchMethod method);
 

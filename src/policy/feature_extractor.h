@@ -26,7 +26,7 @@ public:
 };
 
 struct TfidfOptions {
-    std::uint32_t buckets = 1u << 18;  // hashing-trick dimension
+    std::uint32_t buckets = 1u << 16;  // hashing-trick dimension (router files grow with it)
     int word_ngrams = 2;               // word 1..n-grams
     int char_min = 3, char_max = 5;    // character n-grams within words, with boundary marks
 };

@@ -23,7 +23,7 @@ struct TrainingData {
 
 struct FitOptions {
     double l2 = 1e-4;          // weight decay
-    int epochs = 8;
+    int epochs = 4;
     double learning_rate = 0.5;
     std::size_t neighbours = 50;  // kNN
     std::size_t rank = 8;         // matrix factorisation

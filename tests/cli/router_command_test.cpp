@@ -71,7 +71,7 @@ TEST(CalibrateCommand, TunesOnTrainReportsTestAndWritesAPolicy) {
     ASSERT_EQ(r.exit_code, 0) << r.out;
     EXPECT_THAT(r.out, HasSubstr("Platt"));
     const auto j = read_json(report);
-    EXPECT_EQ(j["results"].size(), 3u);  // empirical, bootstrap, model
+    EXPECT_EQ(j["results"].size(), 4u);  // empirical, bootstrap, model, bagging
     EXPECT_EQ(j["ece"].size(), 2u);
     const auto p = read_json(policy);
     EXPECT_EQ(p["kind"], "cascade");
@@ -95,7 +95,7 @@ TEST(CalibrateCommand, ErrorsSayWhatToFix) {
     EXPECT_THAT(r.out, HasSubstr("has no recorded confidence"));
     r = run_command(hiro("calibrate --train " + outcome_file("mmlu_llama_train.jsonl") + " --method grid"));
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_THAT(r.out, HasSubstr("known: empirical, bootstrap, model"));
+    EXPECT_THAT(r.out, HasSubstr("known: empirical, bootstrap, model, bagging"));
 }
 
 }  // namespace

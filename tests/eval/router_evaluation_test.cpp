@@ -92,7 +92,7 @@ TEST(CascadeCalibration, MeetsEachKindOfTargetOnTrain) {
     const auto c = calibrate_cascade(train, chain, parse_target("strong-0.01"), options);
     EXPECT_LT(c.cost, 0.6 * train.total_cost(train.model_index("llama3.1-405b")));
     // The safety margin and the model both produce valid thresholds too.
-    for (auto method : {SearchMethod::bootstrap, SearchMethod::model}) {
+    for (auto method : {SearchMethod::bootstrap, SearchMethod::model, SearchMethod::bagging}) {
         options.method = method;
         EXPECT_EQ(calibrate_cascade(train, chain, parse_target("strong-0.01"), options).thresholds.size(), 3u);
     }
