@@ -148,8 +148,9 @@ void run_router_train(const RouterArgs& args) {
                              tiers.size(), data.size(), held_name);
     table << fmt::format("  {:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8}\n", "method", "APGR", "sd", "min", "max", "AIQ", "seconds");
     for (const auto& r : results) {
-        table << fmt::format("  {:<10} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f} {:>9} {:>8.1f}\n", r.method, r.apgr.mean, r.apgr.sd,
-                                 r.apgr.min, r.apgr.max, costed ? fmt::format("{:.4f}", r.aiq) : "-", r.seconds);
+        auto over_folds = [&](double v) { return r.fold_apgr.size() > 1 ? fmt::format("{:.3f}", v) : std::string("-"); };
+        table << fmt::format("  {:<10} {:>8.3f} {:>8} {:>8} {:>8} {:>9} {:>8.1f}\n", r.method, r.apgr.mean, over_folds(r.apgr.sd),
+                             over_folds(r.apgr.min), over_folds(r.apgr.max), costed ? fmt::format("{:.4f}", r.aiq) : "-", r.seconds);
     }
     table << fmt::format("  {:<10} {:>8.3f}   (expected; RouteLLM's APGR for a random router)\n", "random", 0.5);
     table << fmt::format("best: {} by {} (APGR is between {} and {}; AIQ over every tier's cost range)\n", best->method,
