@@ -128,8 +128,8 @@ void run_calibrate(const CalibrateArgs& args) {
     std::ostringstream table;
     table << fmt::format("cascade {} tuned to '{}' on {}; measured on {}\n", fmt::format("{}", fmt::join(chain, " -> ")), target.text,
                          args.train, held_name);
-    table << fmt::format("  {:<18} {:>9} {:>9} {:>6} | {:>9} {:>9} {:>9} {:>9} {:>6}\n", "tuned by", "train acc", "cost/strg", "met",
-                         "held acc", "strong", "cost/strg", "escalated", "met");
+    table << fmt::format("  {:<18} {:>9} {:>9} {:>6} | {:>9} {:>9} {:>9} {:>7} {:>9} {:>6}\n", "tuned by", "train acc", "cost/strg", "met",
+                         "held acc", "strong", "cost/strg", "saved", "escalated", "met");
     nlohmann::json report{{"train", args.train}, {"held_out", held_name}, {"chain", chain}, {"target", target.text}};
     for (std::size_t row = 0; row < per_pair[0].size(); ++row) {
         std::vector<double> acc, strong, cost, esc, tacc, tcost;
@@ -147,9 +147,9 @@ void run_calibrate(const CalibrateArgs& args) {
         }
         const auto a = eval::spread_of(acc), c = eval::spread_of(cost);
         const auto& e0 = per_pair[0][row];
-        table << fmt::format("  {:<18} {:>9.4f} {:>9.3f} {:>6} | {:>9.4f} {:>9.4f} {:>9.3f} {:>9.3f} {:>6}\n", e0.method,
+        table << fmt::format("  {:<18} {:>9.4f} {:>9.3f} {:>6} | {:>9.4f} {:>9.4f} {:>9.3f} {:>6.1f}% {:>9.3f} {:>6}\n", e0.method,
                              eval::spread_of(tacc).mean, eval::spread_of(tcost).mean, fmt::format("{}/{}", tmet, pairs.size()), a.mean,
-                             eval::spread_of(strong).mean, c.mean,
+                             eval::spread_of(strong).mean, c.mean, 100 * (1 - c.mean),
                              eval::spread_of(esc).mean, fmt::format("{}/{}", met, pairs.size()));
         if (pairs.size() > 1) table << fmt::format("  {:<18} {:>9} {:>9} {:>6} | {:>9.4f} {:>9} {:>9.3f}   (sd over folds)\n", "", "", "", "", a.sd, "", c.sd);
         nlohmann::json folds = nlohmann::json::array();
