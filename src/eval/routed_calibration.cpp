@@ -1,6 +1,5 @@
 #include "eval/routed_calibration.h"
 
-#include <limits>
 
 #include "eval/cross_validation.h"
 #include "eval/router_evaluation.h"

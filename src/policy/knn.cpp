@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "policy/quality_model.h"
 #include "policy/stable_hash.h"

@@ -86,6 +86,28 @@ TEST(CalibrateCommand, TunesOnTrainReportsTestAndWritesAPolicy) {
     EXPECT_THAT(r.out, HasSubstr("(sd over folds)"));
 }
 
+TEST(CalibrateCommand, ComparesRouteThenCascadeWithRouterAndCascadeOnTheSameSplit) {
+    TempDir dir;
+    const auto policy = dir.file("route_cascade.json"), report = dir.file("r.json");
+    auto r = run_command(hiro("calibrate --train " + outcome_file("triviaqa_llama_train.jsonl") + " --test " +
+                              outcome_file("triviaqa_llama_test.jsonl") +
+                              " --chain llama3.2-3b,llama3.1-70b,llama3.1-405b --router logistic --method bagging --out " + policy +
+                              " --json " + report));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("logistic router"));
+    EXPECT_THAT(r.out, HasSubstr("route+bagging"));
+    const auto p = read_json(policy);
+    EXPECT_EQ(p["kind"], "route_cascade");
+    EXPECT_TRUE(p["model"].contains("features"));
+    // hiro eval replays the written policy to the figure calibrate reported.
+    const auto j = read_json(report);
+    const double reported = j["results"].back()["accuracy_mean"].get<double>();
+    r = run_command(hiro("eval " + outcome_file("triviaqa_llama_test.jsonl") + " --policy " + policy + " --json -"));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    const auto e = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+    EXPECT_NEAR(e["policies"].back()["accuracy"].get<double>(), reported, 1e-12);
+}
+
 TEST(CalibrateCommand, ErrorsSayWhatToFix) {
     auto r = run_command(hiro("calibrate --train " + outcome_file("mmlu_llama_train.jsonl") + " --target cheap"));
     EXPECT_EQ(r.exit_code, 2);
