@@ -153,12 +153,18 @@ void run_router_train(const RouterArgs& args) {
                              over_folds(r.apgr.min), over_folds(r.apgr.max), costed ? fmt::format("{:.4f}", r.aiq) : "-", r.seconds);
     }
     table << fmt::format("  {:<10} {:>8.3f}   (expected; RouteLLM's APGR for a random router)\n", "random", 0.5);
+    // The yardstick for AIQ: picking one fixed model per budget (the hull of the models alone).
+    std::vector<eval::CostAccuracy> alone;
+    for (const auto& t : tiers) alone.push_back({held.total_cost(held.model_index(t)), held.accuracy(held.model_index(t)), t});
+    const double models_aiq = costed ? eval::aiq(alone, cost_lo, cost_hi) : 0.0;
+    if (costed) table << fmt::format("  {:<10} {:>8} {:>8} {:>8} {:>8} {:>9.4f}   (one fixed model per budget)\n", "models", "-", "", "", "", models_aiq);
     table << fmt::format("best: {} by {} (APGR is between {} and {}; AIQ over every tier's cost range)\n", best->method,
                          costed ? "AIQ" : "APGR", tiers.front(), tiers.back());
 
     if (args.json != "-") std::cout << table.str();
 
     nlohmann::json report{{"data", args.data}, {"held_out", held_name}, {"tiers", tiers}, {"best", best->method}, {"lambda", lambda}};
+    if (costed) report["models_aiq"] = models_aiq;
     for (const auto& r : results) {
         nlohmann::json curve = nlohmann::json::array();
         for (const auto& pt : r.curve) curve.push_back({{"lambda", pt.lambda}, {"accuracy", pt.accuracy}, {"cost_usd", pt.cost}, {"share", pt.share}});
