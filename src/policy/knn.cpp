@@ -86,7 +86,12 @@ public:
             for (float v : row) r.push_back(std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(static_cast<int>(v)));
             labels.push_back(std::move(r));
         }
-        return {{"kind", "knn"}, {"neighbours", k_}, {"sketches", sketches_}, {"labels", labels}};
+        // Sketch entries are in [-1, 1]; 8 bits each keep similarities to
+        // about 1% and the router file a quarter of the size.
+        std::vector<int> quantised;
+        quantised.reserve(sketches_.size());
+        for (float v : sketches_) quantised.push_back(static_cast<int>(std::lround(v * 127.0f)));
+        return {{"kind", "knn"}, {"neighbours", k_}, {"sketches_q8", quantised}, {"labels", labels}};
     }
 
 private:
@@ -115,7 +120,8 @@ std::unique_ptr<QualityModel> load_knn(const nlohmann::json& j) {
         for (const auto& v : row) r.push_back(v.is_null() ? std::nanf("") : v.get<float>());
         labels.push_back(std::move(r));
     }
-    auto sketches = j.at("sketches").get<std::vector<float>>();
+    std::vector<float> sketches;
+    for (int q : j.at("sketches_q8").get<std::vector<int>>()) sketches.push_back(static_cast<float>(q) / 127.0f);
     if (sketches.size() != labels.size() * sketch_width) {
         throw nlohmann::json::other_error::create(501, "knn: sketches and labels disagree in size", nullptr);
     }

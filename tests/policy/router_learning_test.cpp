@@ -131,7 +131,9 @@ TEST(QualityModels, SurviveTheRouterFileRoundTrip) {
         const auto loaded = load_quality_model(nlohmann::json::parse(model->to_json().dump()));
         for (std::size_t i = 0; i < 20; ++i) {
             const auto a = model->predict(d.x[i]), b = loaded->predict(d.x[i]);
-            for (std::size_t m = 0; m < a.size(); ++m) EXPECT_NEAR(a[m], b[m], 1e-5) << kind.name;
+            // kNN saves its sketches in 8 bits: close, not identical.
+            const double tolerance = kind.name == "knn" ? 0.02 : 1e-5;
+            for (std::size_t m = 0; m < a.size(); ++m) EXPECT_NEAR(a[m], b[m], tolerance) << kind.name;
         }
     }
     EXPECT_THROW(fit_quality_model("forest", d, {}), core::Error);
