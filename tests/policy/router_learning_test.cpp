@@ -183,7 +183,14 @@ TEST(UtilityChoice, TradesQualityAgainstCost) {
     EXPECT_EQ(utility_choice(quality, cost, 10.0), 0u);  // cost only
 }
 
-TEST(RouterPolicies, NeedATrainedModel) {
+// Tiers that answer with no signal; the router decides before asking.
+class FixedTiers : public TierAccess {
+public:
+    TierSignal ask(std::size_t) override { return {}; }
+    std::optional<bool> known_correct(std::size_t) const override { return std::nullopt; }
+};
+
+TEST(RouterPolicies, NeedATrainedModelForTheirTiers) {
     try {
         make_policy({"router", {"a", "b"}, {}, {}});
         FAIL();
@@ -191,6 +198,29 @@ TEST(RouterPolicies, NeedATrainedModel) {
         EXPECT_THAT(e.what(), HasSubstr("needs a trained model: give the policy file `hiro router train --out FILE` wrote"));
     }
     EXPECT_THROW(make_policy({"route_cascade", {"a", "b", "c"}, {-1}, {}}), core::Error);
+
+    // A model trained for two tiers does not route over three.
+    std::vector<std::string_view> prompts{"easy question", "hard question"};
+    TrainingData d;
+    auto features = fit_tfidf(prompts);
+    d.dimension = features->dimension();
+    for (auto p : prompts) d.x.push_back(features->extract(p));
+    d.y = {{1, 1}, {0, 1}};
+    auto quality = fit_quality_model("logistic", d, {});
+    const RouterModel model(std::move(features), std::move(quality), {0.0, 1.0});
+    PolicySpec spec{"router", {"a", "b", "c"}, {}, {}};
+    spec.model = std::make_shared<const nlohmann::json>(model.to_json());
+    try {
+        make_policy(spec);
+        FAIL();
+    } catch (const core::Error& e) {
+        EXPECT_THAT(e.what(), HasSubstr("the model was trained for 2 tiers, the policy lists 3"));
+    }
+    spec.tiers = {"a", "b"};
+    FixedTiers tiers;
+    const Decision decision = make_policy(spec)->decide({"q", "hard question"}, tiers);
+    EXPECT_EQ(decision.reason, StopReason::routed);
+    EXPECT_EQ(decision.tried.size(), 1u);
 }
 
 TEST(ConfidenceCalibration, PlattAndIsotonicFitKnownRelations) {
