@@ -11,5 +11,7 @@ void add_serve_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_record_command(CLI::App& app);
 void add_fit_confidence_command(CLI::App& app);
+void add_router_command(CLI::App& app);
+void add_calibrate_command(CLI::App& app);
 
 }  // namespace hiro::cli

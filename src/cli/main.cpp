@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
     hiro::cli::add_bench_command(app);
     hiro::cli::add_record_command(app);
     hiro::cli::add_fit_confidence_command(app);
+    hiro::cli::add_router_command(app);
+    hiro::cli::add_calibrate_command(app);
 
     try {
         app.parse(argc, argv);

@@ -23,10 +23,11 @@ void to_json(nlohmann::json& j, const PolicySpec& spec) {
     j = nlohmann::json{{"kind", spec.kind}, {"tiers", spec.tiers}};
     if (!spec.thresholds.empty()) j["thresholds"] = spec.thresholds;
     if (!spec.params.empty()) j["params"] = spec.params;
+    if (spec.model) j["model"] = *spec.model;
 }
 
 void from_json(const nlohmann::json& j, PolicySpec& spec) {
-    if (!j.is_object()) throw Error(ErrorCode::invalid_input, "a policy must be an object {kind, tiers, thresholds?, params?}");
+    if (!j.is_object()) throw Error(ErrorCode::invalid_input, "a policy must be an object {kind, tiers, thresholds?, params?, model?}");
     auto field = [&](const char* key) -> const nlohmann::json* {
         auto it = j.find(key);
         return it == j.end() ? nullptr : &*it;
@@ -40,6 +41,7 @@ void from_json(const nlohmann::json& j, PolicySpec& spec) {
         spec.tiers = tiers->get<std::vector<std::string>>();
         if (const auto* t = field("thresholds")) spec.thresholds = t->get<std::vector<double>>();
         if (const auto* p = field("params")) spec.params = p->get<std::map<std::string, double>>();
+        if (const auto* m = field("model")) spec.model = std::make_shared<const nlohmann::json>(*m);
     } catch (const nlohmann::json::exception& e) {
         throw Error(ErrorCode::invalid_input, std::string("policy: wrong type: ") + e.what());
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,10 @@ struct PolicySpec {
     std::string kind;                      // a registered policy kind, e.g. "cascade"
     std::vector<std::string> tiers;        // cheapest first
     std::vector<double> thresholds;        // cascade: one per tier but the last
-    std::map<std::string, double> params;  // kind-specific numbers (strong_share, min_agree, seed)
+    std::map<std::string, double> params;  // kind-specific numbers (strong_share, min_agree, seed, lambda)
+    // Learned parameters of a trained router (`model` in the policy file, as
+    // `hiro router train` writes it): features, quality model, tier costs.
+    std::shared_ptr<const nlohmann::json> model = nullptr;
 
     double param(const std::string& name, double fallback) const;
 };

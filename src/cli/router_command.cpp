@@ -1,0 +1,246 @@
+// hiro router train: learn which model should answer each query, and measure
+// the router on queries it was not trained on.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/output_files.h"
+#include "core/error.h"
+#include "core/outcome_reader.h"
+#include "core/price_table.h"
+#include "eval/cross_validation.h"
+#include "eval/pareto.h"
+#include "eval/replay.h"
+#include "eval/router_evaluation.h"
+#include "eval/router_training.h"
+#include "eval/svg_chart.h"
+#include "policy/registry.h"
+
+namespace hiro::cli {
+namespace {
+
+struct RouterArgs {
+    std::string data, test, split, prices, out, json, plot;
+    std::vector<std::string> models;
+    std::vector<std::string> methods{"logistic", "knn", "mf"};
+    std::size_t folds = 5;
+    std::uint64_t seed = 0;
+    double lambda = -1;
+    policy::FitOptions fit;
+};
+
+core::OutcomeSet load(const std::string& path, const std::string& prices) {
+    core::OutcomeSet set = core::read_outcomes(path);
+    if (set.dropped > 0) spdlog::warn("{}: left out {} queries that lack some model's outcome ({})", path, set.dropped, set.first_dropped);
+    if (!prices.empty()) core::apply_prices(set, core::load_price_table(prices));
+    return set;
+}
+
+// Cheapest first: by recorded cost, else by accuracy (the usual proxy).
+std::vector<std::string> default_tiers(const core::OutcomeSet& set) {
+    std::vector<std::size_t> idx(set.models.size());
+    for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    bool costed = true;
+    for (std::size_t m : idx) costed = costed && set.has_cost(m);
+    std::stable_sort(idx.begin(), idx.end(), [&](auto a, auto b) {
+        return costed ? set.total_cost(a) < set.total_cost(b) : set.accuracy(a) < set.accuracy(b);
+    });
+    std::vector<std::string> tiers;
+    for (std::size_t m : idx) tiers.push_back(set.models[m]);
+    return tiers;
+}
+
+// One method's held-out figures.
+struct MethodResult {
+    std::string method;
+    std::vector<double> fold_apgr;  // per test fold (or the one test file)
+    eval::Spread apgr;
+    double aiq = 0.0;
+    std::vector<eval::UtilityPoint> curve;  // on held-out predictions
+    double seconds = 0.0;
+};
+
+void run_router_train(const RouterArgs& args) {
+    core::OutcomeSet data = load(args.data, args.prices);
+    if (!args.split.empty()) data = eval::subset(data, eval::rows_of_split(data, args.split));
+    std::optional<core::OutcomeSet> test;
+    if (!args.test.empty()) test = load(args.test, args.prices);
+    const std::vector<std::string> tiers = args.models.empty() ? default_tiers(data) : args.models;
+    if (tiers.size() < 2) throw core::Error(core::ErrorCode::invalid_input, "--models needs at least two models, cheapest first");
+    const core::OutcomeSet& held = test ? *test : data;
+    const std::size_t weak = held.model_index(tiers.front()), strong = held.model_index(tiers.back());
+    const auto folds = test ? std::vector<eval::Fold>{} : eval::stratified_folds(data, args.folds, args.seed);
+    spdlog::info("{} training queries, {} tiers ({} -> {}); held out: {}", data.size(), tiers.size(), tiers.front(), tiers.back(),
+                 test ? args.test : fmt::format("{}-fold stratified cross-validation (seed {})", args.folds, args.seed));
+
+    const bool costed = [&] {
+        for (const auto& t : tiers) if (!held.has_cost(held.model_index(t))) return false;
+        return true;
+    }();
+    const std::vector<double> tier_cost = eval::relative_tier_cost(data, tiers);
+    double cost_lo = 1e300, cost_hi = 0;
+    for (const auto& t : tiers) {
+        cost_lo = std::min(cost_lo, held.total_cost(held.model_index(t)));
+        cost_hi = std::max(cost_hi, held.total_cost(held.model_index(t)));
+    }
+
+    std::vector<MethodResult> results;
+    for (const auto& method : args.methods) {
+        const auto start = std::chrono::steady_clock::now();
+        eval::RouterTrainOptions options;
+        options.method = method;
+        options.tiers = tiers;
+        options.fit = args.fit;
+        options.fit.seed = args.seed;
+        auto fit_and_predict = [&](const core::OutcomeSet& train, const core::OutcomeSet& on) {
+            return eval::predict_quality(*eval::train_router(train, options), on);
+        };
+        MethodResult r{method, {}, {}, 0.0, {}, 0.0};
+        eval::Predictions p;
+        if (test) {
+            p = fit_and_predict(data, *test);
+            r.fold_apgr.push_back(eval::router_apgr(*test, weak, strong, eval::gain_scores(p, 0, tiers.size() - 1)));
+        } else {
+            p = eval::out_of_fold_predictions(data, folds, fit_and_predict);
+            for (const auto& fold : folds) {
+                eval::Predictions fp;
+                for (std::size_t row : fold.test) fp.push_back(p[row]);
+                r.fold_apgr.push_back(eval::router_apgr(eval::subset(data, fold.test), weak, strong, eval::gain_scores(fp, 0, tiers.size() - 1)));
+            }
+        }
+        r.apgr = eval::spread_of(r.fold_apgr);
+        r.curve = eval::utility_curve(held, tiers, p, tier_cost);
+        if (costed) r.aiq = eval::aiq(eval::cost_points(r.curve), cost_lo, cost_hi);
+        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        spdlog::info("{}: held-out APGR {:.3f} (sd {:.3f}) in {:.1f} s", method, r.apgr.mean, r.apgr.sd, r.seconds);
+        results.push_back(std::move(r));
+    }
+    // Best by AIQ over the whole cost range when there are costs, else by APGR.
+    const auto best = std::max_element(results.begin(), results.end(), [&](const auto& a, const auto& b) {
+        return costed ? a.aiq < b.aiq : a.apgr.mean < b.apgr.mean;
+    });
+
+    // The written router's lambda: given, or the cheapest held-out point
+    // within one accuracy point of the best held-out accuracy.
+    double lambda = args.lambda;
+    if (lambda < 0) {
+        double top = 0;
+        for (const auto& pt : best->curve) top = std::max(top, pt.accuracy);
+        double cheapest = 1e300;
+        for (const auto& pt : best->curve) {
+            const double c = costed ? pt.cost : pt.share.back();
+            if (pt.accuracy >= top - 0.01 && c < cheapest) {
+                cheapest = c;
+                lambda = pt.lambda;
+            }
+        }
+    }
+
+    const std::string held_name = test ? "test file" : fmt::format("{}-fold CV", args.folds);
+    std::ostringstream table;
+    table << fmt::format("router {} -> {} over {} tiers; {} training queries; held out: {}\n", tiers.front(), tiers.back(),
+                             tiers.size(), data.size(), held_name);
+    table << fmt::format("  {:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8}\n", "method", "APGR", "sd", "min", "max", "AIQ", "seconds");
+    for (const auto& r : results) {
+        auto over_folds = [&](double v) { return r.fold_apgr.size() > 1 ? fmt::format("{:.3f}", v) : std::string("-"); };
+        table << fmt::format("  {:<10} {:>8.3f} {:>8} {:>8} {:>8} {:>9} {:>8.1f}\n", r.method, r.apgr.mean, over_folds(r.apgr.sd),
+                             over_folds(r.apgr.min), over_folds(r.apgr.max), costed ? fmt::format("{:.4f}", r.aiq) : "-", r.seconds);
+    }
+    table << fmt::format("  {:<10} {:>8.3f}   (expected; RouteLLM's APGR for a random router)\n", "random", 0.5);
+    // The yardstick for AIQ: picking one fixed model per budget (the hull of the models alone).
+    std::vector<eval::CostAccuracy> alone;
+    for (const auto& t : tiers) alone.push_back({held.total_cost(held.model_index(t)), held.accuracy(held.model_index(t)), t});
+    const double models_aiq = costed ? eval::aiq(alone, cost_lo, cost_hi) : 0.0;
+    if (costed) table << fmt::format("  {:<10} {:>8} {:>8} {:>8} {:>8} {:>9.4f}   (one fixed model per budget)\n", "models", "-", "", "", "", models_aiq);
+    table << fmt::format("best: {} by {} (APGR is between {} and {}; AIQ over every tier's cost range)\n", best->method,
+                         costed ? "AIQ" : "APGR", tiers.front(), tiers.back());
+
+    if (args.json != "-") std::cout << table.str();
+
+    nlohmann::json report{{"data", args.data}, {"held_out", held_name}, {"tiers", tiers}, {"best", best->method}, {"lambda", lambda}};
+    if (costed) report["models_aiq"] = models_aiq;
+    for (const auto& r : results) {
+        nlohmann::json curve = nlohmann::json::array();
+        for (const auto& pt : r.curve) curve.push_back({{"lambda", pt.lambda}, {"accuracy", pt.accuracy}, {"cost_usd", pt.cost}, {"share", pt.share}});
+        report["methods"].push_back({{"method", r.method}, {"fold_apgr", r.fold_apgr}, {"apgr_mean", r.apgr.mean}, {"apgr_sd", r.apgr.sd},
+                                     {"aiq", costed ? nlohmann::json(r.aiq) : nlohmann::json(nullptr)}, {"seconds", r.seconds}, {"curve", curve}});
+    }
+    if (!args.json.empty()) write_json(args.json, report);
+
+    if (!args.plot.empty()) {
+        const double per_1k = 1000.0 / static_cast<double>(held.size());
+        eval::SvgChart chart(fmt::format("Utility router (argmax quality - lambda x cost) — {}", std::filesystem::path(args.data).filename().string()),
+                             costed ? "cost (USD per 1,000 queries)" : "share of queries sent to the last tier", "accuracy");
+        chart.add_note(fmt::format("held out: {}; {} queries", held_name, held.size()));
+        auto x_of = [&](const eval::UtilityPoint& pt) { return costed ? pt.cost * per_1k : pt.share.back(); };
+        const char* colors[] = {"#d62728", "#ff7f0e", "#9467bd"};
+        for (std::size_t i = 0; i < results.size(); ++i) {
+            std::vector<std::pair<double, double>> line;
+            for (const auto& pt : results[i].curve) line.emplace_back(x_of(pt), pt.accuracy);
+            std::sort(line.begin(), line.end());
+            chart.add_line(std::move(line), costed ? fmt::format("{} router (AIQ {:.3f})", results[i].method, results[i].aiq)
+                                                   : fmt::format("{} router (APGR {:.3f})", results[i].method, results[i].apgr.mean),
+                           colors[i % 3]);
+        }
+        for (std::size_t i = 0; i < tiers.size(); ++i) {
+            const std::size_t m = held.model_index(tiers[i]);
+            chart.add_point(costed ? held.total_cost(m) * per_1k : (i + 1 == tiers.size() ? 1.0 : 0.0), held.accuracy(m), tiers[i], "#1f77b4");
+        }
+        const auto oracle = eval::replay(*policy::make_policy({"oracle", tiers, {}, {}}), held);
+        chart.add_point(costed ? oracle.total_cost * per_1k : oracle.answered.back(), oracle.accuracy, "oracle (upper bound)", "#2ca02c");
+        chart.write(args.plot);
+        spdlog::info("wrote {}", args.plot);
+    }
+
+    if (!args.out.empty()) {
+        eval::RouterTrainOptions options;
+        options.method = best->method;
+        options.tiers = tiers;
+        options.fit = args.fit;
+        options.fit.seed = args.seed;
+        const auto model = eval::train_router(data, options);  // every training query; nothing from --test
+        write_json(args.out, nlohmann::json(eval::router_spec(*model, tiers, lambda)));
+        spdlog::info("wrote {} ({} router fitted on all {} training queries, lambda {:.4g})", args.out, best->method, data.size(), lambda);
+    }
+}
+
+}  // namespace
+
+void add_router_command(CLI::App& app) {
+    CLI::App* router = app.add_subcommand("router", "Train and measure routers that pick a model before any model runs");
+    router->require_subcommand(1);
+    auto args = std::make_shared<RouterArgs>();
+    CLI::App* cmd = router->add_subcommand("train", "Fit routers on recorded outcomes and report them on held-out queries");
+    cmd->description(
+        "Fit routers that predict, from the prompt alone (hashed word + character n-gram TF-IDF), the probability that\n"
+        "each model answers correctly, and route by argmax(quality - lambda x cost). Every figure is measured on queries\n"
+        "the router never saw: the --test file when given, else seeded stratified k-fold cross-validation of --data\n"
+        "(mean, sd, min and max over folds). APGR is RouteLLM's, between the first and last of --models (random = 0.5);\n"
+        "AIQ is RouterBench's area under the lambda curve. --out writes the best method fitted on all of --data, a\n"
+        "policy file that `hiro eval --policy` loads.");
+    cmd->add_option("--data", args->data, "outcome file to train on (JSONL, optionally gzipped)")->required();
+    cmd->add_option("--split", args->split, "use only the queries whose \"split\" field is this (e.g. train)");
+    cmd->add_option("--test", args->test, "held-out outcome file (e.g. the *_test file); without it: cross-validation");
+    cmd->add_option("--models", args->models, "tiers, cheapest first (default: every model, by cost or accuracy)")->delimiter(',');
+    cmd->add_option("--method", args->methods, "logistic, knn and/or mf")->delimiter(',')->capture_default_str();
+    cmd->add_option("--folds", args->folds, "cross-validation folds")->capture_default_str();
+    cmd->add_option("--seed", args->seed, "seed of the folds and of training")->capture_default_str();
+    cmd->add_option("--lambda", args->lambda, "lambda of the written router (default: the cheapest held-out point within 0.01 of the best accuracy)");
+    cmd->add_option("--l2", args->fit.l2, "L2 weight decay of logistic regression and MF")->capture_default_str();
+    cmd->add_option("--epochs", args->fit.epochs, "passes over the training queries (logistic, mf)")->capture_default_str();
+    cmd->add_option("--neighbours", args->fit.neighbours, "k of kNN")->capture_default_str();
+    cmd->add_option("--rank", args->fit.rank, "rank of MF's query and model embeddings")->capture_default_str();
+    cmd->add_option("--prices", args->prices, "YAML price table (USD per 1M tokens) for files without cost_usd");
+    cmd->add_option("--out", args->out, "write the trained router as a policy file (JSON)");
+    cmd->add_option("--json", args->json, "write the report as JSON ('-' = stdout)");
+    cmd->add_option("--plot", args->plot, "write an SVG of the lambda curves against each model and the oracle");
+    cmd->callback([args] { run_router_train(*args); });
+}
+
+}  // namespace hiro::cli

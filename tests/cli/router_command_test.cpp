@@ -1,0 +1,124 @@
+// `hiro router train` and `hiro calibrate` as a user runs them.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "run_command.h"
+#include "test_paths.h"
+
+namespace hiro::test {
+namespace {
+
+using ::testing::HasSubstr;
+
+nlohmann::json read_json(const std::string& path) {
+    std::ifstream in(path);
+    return nlohmann::json::parse(in);
+}
+
+TEST(RouterTrainCommand, ReportsHeldOutFoldsAndWritesAPolicyHiroEvalLoads) {
+    TempDir dir;
+    const auto router = dir.file("router.json"), report = dir.file("report.json"), svg = dir.file("curve.svg");
+    auto r = run_command(hiro("router train --data " + outcome_file("mmlu_llama_train.jsonl") +
+                              " --models llama3.1-8b,llama3.1-70b,llama3.1-405b --method logistic,mf --folds 3 --out " + router +
+                              " --json " + report + " --plot " + svg));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("held out: 3-fold CV"));
+    EXPECT_THAT(r.out, HasSubstr("random        0.500"));
+    const auto j = read_json(report);
+    ASSERT_EQ(j["methods"].size(), 2u);
+    EXPECT_EQ(j["methods"][0]["fold_apgr"].size(), 3u);
+    EXPECT_TRUE(j["methods"][0]["aiq"].is_number());
+    std::ifstream plot(svg);
+    std::stringstream s;
+    s << plot.rdbuf();
+    EXPECT_THAT(s.str(), HasSubstr("oracle (upper bound)"));
+    EXPECT_THAT(s.str(), HasSubstr("logistic router (AIQ"));
+
+    const auto policy = read_json(router);
+    EXPECT_EQ(policy["kind"], "router");
+    EXPECT_TRUE(policy["model"].contains("quality"));
+    r = run_command(hiro("eval " + outcome_file("mmlu_llama_test.jsonl") + " --policy " + router + " --json -"));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    const auto e = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+    bool found = false;
+    for (const auto& p : e["policies"]) found = found || p["policy"].get<std::string>().starts_with("router(lambda");
+    EXPECT_TRUE(found) << r.out;
+}
+
+TEST(RouterTrainCommand, ErrorsSayWhatToFix) {
+    auto r = run_command(hiro("router train --data " + outcome_file("gsm8k_routellm.jsonl") + " --method forest"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_THAT(r.out, HasSubstr("unknown router method 'forest'; known: logistic, knn, mf"));
+    r = run_command(hiro("router train --data " + outcome_file("gsm8k_routellm.jsonl") + " --split train"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_THAT(r.out, HasSubstr("has no query with \"split\": \"train\""));
+    r = run_command(hiro("router train --data " + outcome_file("gsm8k_routellm.jsonl") + " --models gpt-5,gpt-4-1106-preview"));
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_THAT(r.out, HasSubstr("unknown model 'gpt-5'"));
+    EXPECT_EQ(run_command(hiro("router train --help")).exit_code, 0);
+}
+
+TEST(CalibrateCommand, TunesOnTrainReportsTestAndWritesAPolicy) {
+    TempDir dir;
+    const auto policy = dir.file("cascade.json"), report = dir.file("calibration.json");
+    auto r = run_command(hiro("calibrate --train " + outcome_file("triviaqa_llama_train.jsonl") + " --test " +
+                              outcome_file("triviaqa_llama_test.jsonl") +
+                              " --chain llama3.2-3b,llama3.1-70b,llama3.1-405b --target strong-0.01 --out " + policy + " --json " + report));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("Platt"));
+    const auto j = read_json(report);
+    EXPECT_EQ(j["results"].size(), 4u);  // empirical, bootstrap, model, bagging
+    EXPECT_EQ(j["ece"].size(), 2u);
+    const auto p = read_json(policy);
+    EXPECT_EQ(p["kind"], "cascade");
+    EXPECT_EQ(p["thresholds"].size(), 2u);
+    r = run_command(hiro("eval " + outcome_file("triviaqa_llama_test.jsonl") + " --policy " + policy));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+
+    // Without a test file, k-fold cross-validation of the train file, with the spread.
+    r = run_command(hiro("calibrate --train " + outcome_file("triviaqa_llama_train.jsonl") + " --chain llama3.1-8b,llama3.1-70b,llama3.1-405b"));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("5-fold stratified CV"));
+    EXPECT_THAT(r.out, HasSubstr("(sd over folds)"));
+}
+
+TEST(CalibrateCommand, ComparesRouteThenCascadeWithRouterAndCascadeOnTheSameSplit) {
+    TempDir dir;
+    const auto policy = dir.file("route_cascade.json"), report = dir.file("r.json");
+    auto r = run_command(hiro("calibrate --train " + outcome_file("triviaqa_llama_train.jsonl") + " --test " +
+                              outcome_file("triviaqa_llama_test.jsonl") +
+                              " --chain llama3.2-3b,llama3.1-70b,llama3.1-405b --router logistic --method bagging --out " + policy +
+                              " --json " + report));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("logistic router"));
+    EXPECT_THAT(r.out, HasSubstr("route+bagging"));
+    const auto p = read_json(policy);
+    EXPECT_EQ(p["kind"], "route_cascade");
+    EXPECT_TRUE(p["model"].contains("features"));
+    // hiro eval replays the written policy to the figure calibrate reported.
+    const auto j = read_json(report);
+    const double reported = j["results"].back()["accuracy_mean"].get<double>();
+    r = run_command(hiro("eval " + outcome_file("triviaqa_llama_test.jsonl") + " --policy " + policy + " --json -"));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    const auto e = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+    EXPECT_NEAR(e["policies"].back()["accuracy"].get<double>(), reported, 1e-12);
+}
+
+TEST(CalibrateCommand, ErrorsSayWhatToFix) {
+    auto r = run_command(hiro("calibrate --train " + outcome_file("mmlu_llama_train.jsonl") + " --target cheap"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_THAT(r.out, HasSubstr("expected accuracy>=X, strong-D"));
+    r = run_command(hiro("calibrate --train " + outcome_file("gsm8k_routellm.jsonl")));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_THAT(r.out, HasSubstr("has no recorded confidence"));
+    r = run_command(hiro("calibrate --train " + outcome_file("mmlu_llama_train.jsonl") + " --method grid"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_THAT(r.out, HasSubstr("known: empirical, bootstrap, model, bagging"));
+}
+
+}  // namespace
+}  // namespace hiro::test
