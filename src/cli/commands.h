@@ -7,5 +7,7 @@ namespace hiro::cli {
 // Each subcommand adds itself to the app and runs from its own callback.
 // A new subcommand is one new file plus one line in main.cpp.
 void add_eval_command(CLI::App& app);
+void add_hi_command(CLI::App& app);
+void add_simulate_command(CLI::App& app);
 
 }  // namespace hiro::cli

@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
     app.parse_complete_callback([&] { spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info); });
 
     hiro::cli::add_eval_command(app);
+    hiro::cli::add_hi_command(app);
+    hiro::cli::add_simulate_command(app);
 
     try {
         app.parse(argc, argv);
