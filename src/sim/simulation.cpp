@@ -68,13 +68,13 @@ SimResult simulate(const Strategy& strategy, const Environment& env, const SimOp
         s.local_done = now;
         joule += env.device.active_power_w * p.device_ms / 1e3;
         exited += p.exited;
+        offloaded += p.escalated;
         if (p.edge_ms == 0 && p.cloud_ms == 0) {
             latency.push_back(static_cast<float>(now - s.arrival));
             correct += p.correct;
             last_time = std::max(last_time, now);
             return;
         }
-        offloaded += 1;
         const int sends = 1 + failures(rng);
         joule += sends * p.upload_bytes * env.link.tx_joule_per_byte;
         const double uploaded = now + sends * p.upload_bytes * ms_per_byte + half_rtt;

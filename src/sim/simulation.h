@@ -22,7 +22,7 @@ struct SimResult {
     double accuracy = 0;
     double mean_ms = 0, p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
     double energy_mj = 0;              // device energy per sample: compute, radio, waiting
-    double offload_share = 0, exit_share = 0;
+    double offload_share = 0, exit_share = 0;  // answered remotely; answered at an early exit
     double device_wait_ms = 0;         // mean wait for the device's own processor
     double server_wait_ms = 0;         // mean wait in the edge server's queue (per request that reached it)
     double server_utilisation = 0;     // busy worker time / (workers x simulated time)

@@ -59,16 +59,16 @@ std::vector<Strategy> build_strategies(const core::OutcomeSet& set, const TierSe
         if (t.local_on_device) {
             const float remote_ms = static_cast<float>(edge_service_ms(set, remote, r, server));
             SamplePlan local_only{local_device_ms, 0, 0, 0, 0, r.models[local].correct};
-            SamplePlan full{0, remote_ms, 0, upload, 0, r.models[remote].correct};
+            SamplePlan full{0, remote_ms, 0, upload, 0, r.models[remote].correct, false, true};
             out[0].plans.push_back(local_only);
             out[1].plans.push_back(full);
-            out[2].plans.push_back(offload ? SamplePlan{local_device_ms, remote_ms, 0, upload, 0, r.models[remote].correct} : local_only);
+            out[2].plans.push_back(offload ? SamplePlan{local_device_ms, remote_ms, 0, upload, 0, r.models[remote].correct, false, true} : local_only);
             if (ee) {
                 if (confidence_of(set, exit, r) >= t.exit_threshold) {
                     out[3].plans.push_back({static_cast<float>(device.compute_ms(t.exit_macs)), 0, 0, 0, 0, r.models[exit].correct, true});
                 } else {
                     const auto ms = static_cast<float>(device.compute_ms(t.continue_macs));
-                    out[3].plans.push_back(confidence_of(set, local, r) < t.ee_threshold ? SamplePlan{ms, remote_ms, 0, upload, 0, r.models[remote].correct}
+                    out[3].plans.push_back(confidence_of(set, local, r) < t.ee_threshold ? SamplePlan{ms, remote_ms, 0, upload, 0, r.models[remote].correct, false, true}
                                                    : SamplePlan{ms, 0, 0, 0, 0, r.models[local].correct});
                 }
             }
@@ -77,8 +77,8 @@ std::vector<Strategy> build_strategies(const core::OutcomeSet& set, const TierSe
             const float llm_ms = static_cast<float>(latency_of(set, remote, r));
             const float price = static_cast<float>(r.models[remote].cost_usd.value_or(cloud.usd_per_request));
             out[0].plans.push_back({0, slm_ms, 0, upload, 0, r.models[local].correct});
-            out[1].plans.push_back({0, 0, llm_ms, upload, price, r.models[remote].correct});
-            out[2].plans.push_back(offload ? SamplePlan{0, slm_ms, llm_ms, upload, price, r.models[remote].correct}
+            out[1].plans.push_back({0, 0, llm_ms, upload, price, r.models[remote].correct, false, true});
+            out[2].plans.push_back(offload ? SamplePlan{0, slm_ms, llm_ms, upload, price, r.models[remote].correct, false, true}
                                            : SamplePlan{0, slm_ms, 0, upload, 0, r.models[local].correct});
         }
     }

@@ -18,6 +18,7 @@ struct SamplePlan {
     float upload_bytes = 0;     // what the device radio sends, if anything
     float cost_usd = 0;
     bool correct = false, exited = false;
+    bool escalated = false;     // answered by the remote model
 };
 
 struct Strategy {
