@@ -133,6 +133,21 @@ void write_outcomes(const fs::path& file, const SplitRun& r, const SplitSignals&
     if (!out || !yaml) throw core::Error(core::ErrorCode::io, "cannot write " + file.string());
 }
 
+// HI and EE-HI on test over thresholds at 41 quantiles of the validation
+// confidences, so that the sweep spans every offloaded share.
+void sweep(const StrategyEvaluator& evaluator, const SplitSignals& validation, const SplitSignals& test, double exit_threshold, HiReport& report) {
+    std::vector<double> c = validation.tiny_confidence;
+    std::sort(c.begin(), c.end());
+    constexpr int steps = 40;
+    for (int q = 0; q <= steps; ++q) {
+        const double th = q == steps ? 2.0 : c[static_cast<std::size_t>(q * static_cast<double>(c.size() - 1) / steps)];
+        const StrategyRow h = evaluator.hi(test, th);
+        report.hi_sweep.push_back({th, h.accuracy, h.mean_ms, h.energy_mj});
+        const StrategyRow e = evaluator.ee_hi(test, exit_threshold, th);
+        report.ee_hi_sweep.push_back({th, e.accuracy, e.mean_ms, e.energy_mj});
+    }
+}
+
 }  // namespace
 
 std::string default_hi_cache_dir() {
@@ -222,20 +237,11 @@ HiReport run_hi(const HiOptions& o) {
         std::tie(s.thresholds.ee_exit, s.thresholds.ee_hi) = evaluator.tune_ee_hi(val_signals);
         s.rows = evaluator.evaluate(test_signals, s.thresholds);
         if (sc.device == report.sweep_scenario.device && sc.link == report.sweep_scenario.link) {
-            for (int q = 0; q <= 40; ++q) {
-                // Thresholds at quantiles of the validation confidences: the sweep spans all offload shares.
-                std::vector<double> c = val_signals.tiny_confidence;
-                std::sort(c.begin(), c.end());
-                const double th = q == 40 ? 2.0 : c[static_cast<std::size_t>(q / 40.0 * static_cast<double>(c.size() - 1))];
-                const StrategyRow h = evaluator.hi(test_signals, th);
-                report.hi_sweep.push_back({th, h.accuracy, h.mean_ms, h.energy_mj});
-                const StrategyRow e = evaluator.ee_hi(test_signals, s.thresholds.ee_exit, th);
-                report.ee_hi_sweep.push_back({th, e.accuracy, e.mean_ms, e.energy_mj});
-            }
+            sweep(evaluator, val_signals, test_signals, s.thresholds.ee_exit, report);
         }
         report.scenarios.push_back(std::move(s));
     }
-    report.outcome_file = (cache / fmt::format("fashion_mnist_test-{}.jsonl", key)).string();
+    report.outcome_file = (cache / fmt::format("fashion_mnist_test-{}-e{}-{}-{}.jsonl", key, o.tiny_epochs, o.remote_epochs, o.exit_epochs)).string();
     write_outcomes(report.outcome_file, test, test_signals, report.models, costs, report.scenarios.front());
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return report;
