@@ -70,7 +70,7 @@ ModelTable load_model_table(const std::string& path) {
 
 double median_confidence(const core::OutcomeSet& set, std::size_t model) {
     std::vector<double> c;
-    for (const auto& r : set.records) c.push_back(r.models[model].confidence.value_or(-1e300));
+    for (const auto& r : set.records) c.push_back(r.models[model].confidence.value_or(0.0));
     std::nth_element(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(c.size() / 2), c.end());
     return c[c.size() / 2];
 }
@@ -109,14 +109,15 @@ void run_simulate(SimulateArgs& a) {
     tiers.threshold = a.threshold ? *a.threshold : table.threshold("hi").value_or(median_confidence(set, local));
     tiers.exit_threshold = a.exit_threshold ? *a.exit_threshold : table.threshold("exit").value_or(0.0);
     tiers.ee_threshold = a.ee_threshold ? *a.ee_threshold : table.threshold("ee_hi").value_or(tiers.threshold);
-    spdlog::info("{} samples of {}: local {} ({}), remote {} ({}); HI offloads below confidence {:.4f}", set.size(), a.outcomes, tiers.local,
-                 tiers.local_on_device ? "on the device" : "on the edge server", tiers.remote, tiers.local_on_device ? "edge server" : "cloud",
-                 tiers.threshold);
 
     std::vector<sim::SimResult> results;
     nlohmann::json j{{"outcomes", a.outcomes}, {"device", a.device}, {"link", a.link}, {"server", a.server}, {"cloud", a.cloud},
                      {"devices", a.options.devices}, {"samples", a.options.samples}, {"rate_hz", a.options.rate_hz}, {"threshold", tiers.threshold}};
-    for (const auto& strategy : sim::build_strategies(set, tiers, env.device, env.server, env.cloud)) {
+    const auto strategies = sim::build_strategies(set, tiers, env.device, env.server, env.cloud);
+    spdlog::info("{} samples of {}: local {} ({}), remote {} ({}); HI offloads below confidence {:.4f}", set.size(), a.outcomes, tiers.local,
+                 tiers.local_on_device ? "on the device" : "on the edge server", tiers.remote, tiers.local_on_device ? "edge server" : "cloud",
+                 tiers.threshold);
+    for (const auto& strategy : strategies) {
         spdlog::info("simulating {}: {} devices x {} samples", strategy.name, a.options.devices, a.options.samples);
         results.push_back(sim::simulate(strategy, env, a.options));
         const auto& r = results.back();

@@ -29,7 +29,7 @@ double percentile(std::vector<float>& v, double q) {
 }  // namespace
 
 SimResult simulate(const Strategy& strategy, const Environment& env, const SimOptions& o) {
-    if (o.devices == 0 || o.samples < o.devices) throw core::Error(core::ErrorCode::invalid_input, "simulate needs at least one device and one sample per device");
+    if (o.devices == 0 || o.samples < o.devices) throw core::Error(core::ErrorCode::invalid_input, "simulate needs at least one device and one sample per device (--samples must be >= --devices)");
     if (strategy.plans.empty()) throw core::Error(core::ErrorCode::invalid_input, "strategy " + strategy.name + " has no samples to replay");
     if (o.samples > std::numeric_limits<std::uint32_t>::max()) throw core::Error(core::ErrorCode::invalid_input, "at most 4e9 samples");
     const auto wall_start = std::chrono::steady_clock::now();
