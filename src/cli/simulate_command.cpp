@@ -75,15 +75,17 @@ double median_confidence(const core::OutcomeSet& set, std::size_t model) {
     return c[c.size() / 2];
 }
 
+// The latency distribution of every strategy as a cumulative curve.
 void write_latency_plot(const std::vector<sim::SimResult>& results, const std::string& title, const std::string& path) {
-    eval::SvgChart chart(title, "mean latency (ms)", "device energy per sample (mJ)");
+    eval::SvgChart chart(title, "latency (ms)", "share of samples answered");
     const char* colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
     std::size_t i = 0;
     for (const auto& r : results) {
-        chart.add_line({{r.p50_ms, r.energy_mj}, {r.mean_ms, r.energy_mj}, {r.p95_ms, r.energy_mj}, {r.p99_ms, r.energy_mj}},
-                       fmt::format("{} (acc {:.3f})", r.strategy, r.accuracy), colors[i++ % 4]);
+        std::vector<std::pair<double, double>> cdf;
+        for (std::size_t q = 0; q < r.latency_percentiles.size(); ++q) cdf.emplace_back(r.latency_percentiles[q], static_cast<double>(q) / 100.0);
+        chart.add_line(std::move(cdf), fmt::format("{} (acc {:.3f}, {:.3g} mJ)", r.strategy, r.accuracy, r.energy_mj), colors[i++ % 4]);
     }
-    chart.add_note("each line runs from p50 through the mean and p95 to p99 latency");
+    chart.add_note("cumulative latency distribution per strategy; labels give accuracy and device energy per sample");
     chart.write(path);
 }
 
@@ -178,7 +180,7 @@ void add_simulate_command(CLI::App& app) {
     cmd->add_option("--rate", a->options.rate_hz, "Poisson arrivals per device per second")->capture_default_str()->check(CLI::PositiveNumber);
     cmd->add_option("--seed", a->options.seed, "seed of arrivals, losses and replay offsets")->capture_default_str();
     cmd->add_option("--json", a->json, "write the report as JSON to this file ('-' = stdout, no table)");
-    cmd->add_option("--plot", a->plot, "write latency percentiles against device energy per strategy as SVG");
+    cmd->add_option("--plot", a->plot, "write the latency distribution (cumulative) of every strategy as SVG");
     cmd->callback([a] { run_simulate(*a); });
 }
 

@@ -28,7 +28,7 @@ nlohmann::json to_json(const SimResult& r) {
     return {{"strategy", r.strategy},
             {"samples", r.samples},
             {"accuracy", r.accuracy},
-            {"latency_ms", {{"mean", r.mean_ms}, {"p50", r.p50_ms}, {"p95", r.p95_ms}, {"p99", r.p99_ms}, {"max", r.max_ms}}},
+            {"latency_ms", {{"mean", r.mean_ms}, {"p50", r.p50_ms}, {"p95", r.p95_ms}, {"p99", r.p99_ms}, {"max", r.max_ms}, {"percentiles", r.latency_percentiles}}},
             {"device_energy_mj", r.energy_mj},
             {"offload_share", r.offload_share},
             {"exit_share", r.exit_share},

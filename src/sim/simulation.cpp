@@ -20,11 +20,7 @@ struct Sample {
     std::uint32_t plan = 0;
 };
 
-double percentile(std::vector<float>& v, double q) {
-    const auto k = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1));
-    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-    return v[k];
-}
+double percentile(const std::vector<float>& sorted, double q) { return sorted[static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1))]; }
 
 }  // namespace
 
@@ -126,7 +122,9 @@ SimResult simulate(const Strategy& strategy, const Environment& env, const SimOp
     const double n = static_cast<double>(r.samples);
     r.accuracy = correct / n;
     r.mean_ms = std::accumulate(latency.begin(), latency.end(), 0.0) / n;
-    r.max_ms = *std::max_element(latency.begin(), latency.end());
+    std::sort(latency.begin(), latency.end());
+    r.max_ms = latency.back();
+    for (int q = 0; q <= 100; ++q) r.latency_percentiles.push_back(percentile(latency, q / 100.0));
     r.p50_ms = percentile(latency, 0.50);
     r.p95_ms = percentile(latency, 0.95);
     r.p99_ms = percentile(latency, 0.99);

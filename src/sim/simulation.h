@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/edge_profiles.h"
 #include "sim/strategy_plans.h"
@@ -21,6 +22,7 @@ struct SimResult {
     std::size_t samples = 0;
     double accuracy = 0;
     double mean_ms = 0, p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
+    std::vector<double> latency_percentiles;  // 0th to 100th, 101 values: the distribution's curve
     double energy_mj = 0;              // device energy per sample: compute, radio, waiting
     double offload_share = 0, exit_share = 0;  // answered remotely; answered at an early exit
     double device_wait_ms = 0;         // mean wait for the device's own processor
