@@ -36,6 +36,23 @@ public:
         return v.as<std::string>();
     }
     std::string text_or(const char* key, std::string fallback) const { return node_[key] ? node_[key].as<std::string>() : fallback; }
+    // An optional map NAME: milliseconds.
+    std::map<std::string, double, std::less<>> times(const char* key) const {
+        std::map<std::string, double, std::less<>> out;
+        const YAML::Node v = node_[key];
+        if (!v) return out;
+        if (!v.IsMap()) fail(std::string(key) + " must be a map MODEL: milliseconds");
+        for (const auto& e : v) {
+            const auto model = e.first.as<std::string>();
+            try {
+                out[model] = e.second.as<double>();
+            } catch (const YAML::Exception&) {
+                fail(std::string(key) + "." + model + " must be a number (milliseconds)");
+            }
+            if (!(out[model] > 0)) fail(std::string(key) + "." + model + " must be > 0");
+        }
+        return out;
+    }
 
     [[noreturn]] void fail(const std::string& what) const { throw Error(ErrorCode::invalid_input, path_ + ": " + where_ + ": " + what); }
 
@@ -91,7 +108,8 @@ EdgeProfiles load_edge_profiles(const std::string& path) {
                              r.number_or("overhead_ms", 0),
                              r.number("active_power_w"),
                              r.number("idle_power_w"),
-                             r.number("memory_bytes")};
+                             r.number("memory_bytes"),
+                             r.times("compute_ms")};
     });
     read_section(path, root, "links", p.links, [](const std::string& name, const EntryReader& r) {
         LinkProfile l{name, r.text_or("description", name), r.text("source"), r.number("uplink_bps"), r.number("rtt_ms"),

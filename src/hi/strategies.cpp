@@ -61,7 +61,7 @@ double tune_threshold(const std::vector<double>& score, const std::vector<bool>&
 }
 
 StrategyRow StrategyEvaluator::hi(const SplitSignals& s, double threshold) const {
-    const double local_ms = device_.compute_ms(costs_.tiny_macs);
+    const double local_ms = device_.compute_ms("tiny", costs_.tiny_macs);
     return aggregate("HI", "", s.size(), target_, [&](std::size_t i) {
         SampleCost c{local_ms, device_.active_power_w * local_ms / 1e3, s.tiny_correct[i]};
         if (s.tiny_confidence[i] < threshold) {
@@ -73,8 +73,8 @@ StrategyRow StrategyEvaluator::hi(const SplitSignals& s, double threshold) const
 }
 
 StrategyRow StrategyEvaluator::ee_hi(const SplitSignals& s, double exit_threshold, double hi_threshold) const {
-    const double exit_ms = device_.compute_ms(costs_.exit_macs);
-    const double full_ms = device_.compute_ms(costs_.early_exit_full_macs);
+    const double exit_ms = device_.compute_ms("tiny-exit", costs_.exit_macs);
+    const double full_ms = device_.compute_ms("tiny-exit:continue", costs_.early_exit_full_macs);
     return aggregate("EE-HI", "", s.size(), target_, [&](std::size_t i) {
         if (s.exit_confidence[i] >= exit_threshold) return SampleCost{exit_ms, device_.active_power_w * exit_ms / 1e3, s.exit_correct[i], false, true};
         SampleCost c{full_ms, device_.active_power_w * full_ms / 1e3, s.tiny_correct[i]};
@@ -109,10 +109,10 @@ std::pair<double, double> StrategyEvaluator::tune_ee_hi(const SplitSignals& v) c
 
 std::vector<StrategyRow> StrategyEvaluator::evaluate(const SplitSignals& s, const Thresholds& t) const {
     std::vector<StrategyRow> rows;
-    const double tiny_ms = device_.compute_ms(costs_.tiny_macs);
+    const double tiny_ms = device_.compute_ms("tiny", costs_.tiny_macs);
     rows.push_back(aggregate("on-device", "tiny CNN", s.size(), target_,
                              [&](std::size_t i) { return SampleCost{tiny_ms, device_.active_power_w * tiny_ms / 1e3, s.tiny_correct[i]}; }));
-    const double big_ms = device_.compute_ms(costs_.remote_macs);
+    const double big_ms = device_.compute_ms("remote", costs_.remote_macs);
     rows.push_back(aggregate("on-device", "remote CNN on the device", s.size(), target_,
                              [&](std::size_t i) { return SampleCost{big_ms, device_.active_power_w * big_ms / 1e3, s.remote_correct[i]}; }));
     rows.back().fits_device = costs_.remote_int8_bytes <= device_.memory_bytes;

@@ -80,7 +80,7 @@ std::vector<Strategy> build_strategies(const core::OutcomeSet& set, const TierSe
     } else {
         out = {{"edge only", {}}, {"cloud only", {}}, {"edge -> cloud cascade", {}}};
     }
-    const float local_device_ms = t.local_on_device ? static_cast<float>(device.compute_ms(t.local_macs)) : 0.0f;
+    const float local_device_ms = t.local_on_device ? static_cast<float>(device.compute_ms(t.local, t.local_macs)) : 0.0f;
     for (const auto& r : set.records) {
         const bool offload = chosen_tier(*hi, r, {local, remote}) == 1;
         const bool remote_correct = r.models[remote].correct, local_correct = r.models[local].correct;
@@ -95,7 +95,7 @@ std::vector<Strategy> build_strategies(const core::OutcomeSet& set, const TierSe
             if (ee) {
                 const std::size_t tier = chosen_tier(*ee_hi, r, {exit, local, remote});
                 SamplePlan p = tier == 2 ? offloaded : local_only;
-                p.device_ms = static_cast<float>(device.compute_ms(tier == 0 ? t.exit_macs : t.continue_macs));
+                p.device_ms = static_cast<float>(tier == 0 ? device.compute_ms(t.exit, t.exit_macs) : device.compute_ms(t.exit + ":continue", t.continue_macs));
                 if (tier == 0) {
                     p.correct = r.models[exit].correct;
                     p.exited = true;

@@ -22,6 +22,16 @@ TEST(EdgeProfiles, ShippedProfilesNameTheirSources) {
     EXPECT_NEAR(p.link("ble").transfer_ms(784), (30 + 784 * 8 / 270e3 * 1e3) / 0.99, 1e-9);
 }
 
+TEST(EdgeProfiles, MeasuredTimesOverrideTheMacRate) {
+    test::TempDir dir;
+    const auto path = dir.file("p.yaml");
+    std::ofstream(path) << "devices:\n  mcu: {source: bench, macs_per_second: 1e7, overhead_ms: 1, active_power_w: 0.01, idle_power_w: 0.01,"
+                           " memory_bytes: 1e6, compute_ms: {tiny: 4.5}}\n";
+    const DeviceProfile mcu = load_edge_profiles(path).device("mcu");
+    EXPECT_DOUBLE_EQ(mcu.compute_ms("tiny", 1e5), 4.5);
+    EXPECT_DOUBLE_EQ(mcu.compute_ms("remote", 1e6), 1.0 + 100.0);
+}
+
 TEST(EdgeProfiles, MissingSourceOrFigureIsAnErrorNamingTheEntry) {
     test::TempDir dir;
     const auto path = dir.file("p.yaml");

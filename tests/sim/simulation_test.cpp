@@ -10,7 +10,7 @@ namespace {
 
 sim::Environment environment() {
     sim::Environment env;
-    env.device = {"dev", "", "test", 1e6, 0.0, 2.0, 0.5, 1e6};
+    env.device = {"dev", "", "test", 1e6, 0.0, 2.0, 0.5, 1e6, {}};
     env.link = {"link", "", "test", 8e6, 10.0, 1e-6, 0.0};  // 1 MB/s: 1000 bytes take 1 ms
     env.server = {"srv", "", "test", 1, 1, 1.0, 1.0, 0, 0, "fifo"};
     env.cloud = {"cloud", "test", 100.0, 0.0};
