@@ -7,7 +7,6 @@
 #include <ggml.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <cstring>
 
 #include "core/error.h"
@@ -53,7 +52,6 @@ ggml_opt_dataset_t make_dataset(const ImageSet& images, std::int64_t n) {
 TrainReport train(Network& network, const ImageSet& images, const TrainOptions& options) {
     const std::int64_t n = static_cast<std::int64_t>(images.size()) / options.batch * options.batch;
     if (n == 0) throw core::Error(core::ErrorCode::invalid_input, "training needs at least one batch of " + std::to_string(options.batch) + " images");
-    const auto start = std::chrono::steady_clock::now();
 
     TrainingRun run;
     run.backend = ggml_backend_cpu_init();
@@ -98,7 +96,6 @@ TrainReport train(Network& network, const ImageSet& images, const TrainOptions& 
         spdlog::info("  {} ({} head) epoch {}/{}: loss {:.4f}, train accuracy {:.4f}", network.spec().name,
                      options.head == Head::exit ? "exit" : "final", epoch, options.epochs, loss, accuracy);
     }
-    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return report;
 }
 

@@ -19,7 +19,6 @@ struct TrainOptions {
 // Mean cross-entropy and accuracy over each epoch, on the training split.
 struct TrainReport {
     std::vector<double> epoch_loss, epoch_accuracy;
-    double seconds = 0;
 };
 
 // Trains a network in place with ggml-opt (AdamW, cross-entropy), logging each

@@ -37,7 +37,6 @@ public:
 
     const ServerStats& stats() const { return stats_; }
     int workers() const { return static_cast<int>(batches_.size()); }
-    std::size_t queue_length() const { return queue_.size(); }
 
 private:
     void start(EventQueue& events, double now, std::uint32_t worker);
