@@ -14,7 +14,7 @@
 #include "bench/llama_bench.h"
 #include "cli/commands.h"
 #include "cli/output_files.h"
-#include "core/device_profile.h"
+#include "core/edge_profiles.h"
 #include "eval/svg_chart.h"
 
 namespace hiro::cli {
@@ -23,6 +23,7 @@ namespace {
 struct BenchArgs {
     bench::EngineBenchOptions engine;
     std::string device;
+    std::string profiles;
     std::string llama_bench = HIRO_LLAMA_BENCH;
     bool skip_llama_bench = false;
     int parallel = 0;
@@ -38,23 +39,14 @@ struct EnergyPerToken {
     std::string source;
 };
 
-// A profile by path, or by name from config/devices/ (here or in the source tree).
-std::string device_path(const std::string& device) {
-    if (std::filesystem::exists(device)) return device;
-    for (const std::string& dir : {std::string("config/devices/"), std::string(HIRO_SOURCE_DIR) + "/config/devices/"}) {
-        if (std::filesystem::exists(dir + device + ".yaml")) return dir + device + ".yaml";
-    }
-    return device;  // load_device_profile names what is missing
-}
-
 std::optional<EnergyPerToken> energy_of(const bench::EngineBenchResult& r, const std::optional<core::DeviceProfile>& device) {
     if (r.pp_joules_per_token && r.tg_joules_per_token) {
         return EnergyPerToken{*r.pp_joules_per_token, *r.tg_joules_per_token, "measured",
                               "RAPL package counters over the runs (whole CPU package, other load included)"};
     }
     if (!device) return std::nullopt;
-    return EnergyPerToken{device->power_w / r.pp_tokens_per_s.mean, device->power_w / r.tg_tokens_per_s.mean, "estimated",
-                          fmt::format("{}: {} W x measured time per token ({})", device->name, device->power_w, device->power_source)};
+    return EnergyPerToken{device->active_power_w / r.pp_tokens_per_s.mean, device->active_power_w / r.tg_tokens_per_s.mean, "estimated",
+                          fmt::format("{}: {} W x measured time per token ({})", device->name, device->active_power_w, device->source)};
 }
 
 double mib(std::int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
@@ -92,7 +84,7 @@ void print_table(const BenchArgs& a, const bench::EngineBenchResult& r, const st
         std::cout << "  (" << energy->label << ": " << energy->source << ")\n";
     } else {
         std::cout << fmt::format("  {:<34} {:>18}\n", "energy per token", "unknown")
-                  << "  (RAPL is not readable here; pass --device PROFILE for an estimate, e.g. --device raspberry-pi-5)\n";
+                  << "  (RAPL is not readable here; pass --device NAME for an estimate, e.g. --device raspberry-pi-5)\n";
     }
 }
 
@@ -151,7 +143,7 @@ void write_plot(const std::string& path, const bench::EngineBenchResult& r) {
 
 void run_bench(const BenchArgs& a) {
     std::optional<core::DeviceProfile> device;
-    if (!a.device.empty()) device = core::load_device_profile(device_path(a.device));
+    if (!a.device.empty()) device = core::load_edge_profiles(a.profiles).device(a.device);
     if (!a.skip_llama_bench) bench::check_llama_bench(a.llama_bench);
     const bench::EngineBenchResult r = bench::run_engine_bench(a.engine);
     std::optional<bench::LlamaBenchResult> ref;
@@ -186,8 +178,10 @@ void add_bench_command(CLI::App& app) {
     cmd->add_option("--gen-tokens", args->engine.gen_tokens, "tokens generated in the tg test")->capture_default_str();
     cmd->add_option("--repetitions", args->engine.repetitions, "measured runs of each test (after one warm-up)")->capture_default_str();
     cmd->add_option("--device", args->device,
-                    "device profile for the energy estimate when RAPL is unreadable: a YAML file or a name in config/devices/\n"
-                    "(raspberry-pi-5, jetson-orin-nano, microcontroller, cloud-gpu-a100)");
+                    "device whose power draw estimates the energy when RAPL is unreadable: a name in --profiles\n"
+                    "(mcu, pi, raspberry-pi-5, jetson, jetson-orin-nano, cloud-gpu-a100)");
+    args->profiles = std::string(HIRO_CONFIG_DIR) + "/edge/profiles.yaml";
+    cmd->add_option("--profiles", args->profiles, "device profiles (YAML; the same file hiro hi and hiro simulate read)")->capture_default_str();
     cmd->add_option("--llama-bench", args->llama_bench, "llama.cpp's llama-bench binary")->capture_default_str();
     cmd->add_flag("--no-llama-bench", args->skip_llama_bench, "measure hiro only");
     cmd->add_option("--parallel", args->parallel,

@@ -13,5 +13,7 @@ void add_record_command(CLI::App& app);
 void add_fit_confidence_command(CLI::App& app);
 void add_router_command(CLI::App& app);
 void add_calibrate_command(CLI::App& app);
+void add_hi_command(CLI::App& app);
+void add_simulate_command(CLI::App& app);
 
 }  // namespace hiro::cli

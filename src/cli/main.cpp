@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
     hiro::cli::add_fit_confidence_command(app);
     hiro::cli::add_router_command(app);
     hiro::cli::add_calibrate_command(app);
+    hiro::cli::add_hi_command(app);
+    hiro::cli::add_simulate_command(app);
 
     try {
         app.parse(argc, argv);

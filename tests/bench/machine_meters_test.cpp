@@ -6,7 +6,6 @@
 #include <fstream>
 
 #include "bench/engine_bench.h"
-#include "core/device_profile.h"
 #include "core/error.h"
 #include "test_paths.h"
 
@@ -52,24 +51,6 @@ TEST(Statistics, SpreadAndPercentiles) {
     EXPECT_NEAR(s.sd, 1.2909944, 1e-6);
     EXPECT_DOUBLE_EQ(percentile({4, 1, 3, 2, 5}, 50), 3);
     EXPECT_DOUBLE_EQ(percentile({1, 2, 3, 4, 5}, 95), 4.8);
-}
-
-TEST(DeviceProfile, EveryShippedProfileLoadsWithSources) {
-    for (const auto& entry : std::filesystem::directory_iterator(std::string(HIRO_SOURCE_DIR) + "/config/devices")) {
-        const core::DeviceProfile d = core::load_device_profile(entry.path().string());
-        EXPECT_GT(d.power_w, d.idle_power_w) << entry.path();
-        EXPECT_GT(d.hourly_cost_usd, 0.0) << entry.path();
-        EXPECT_FALSE(d.power_source.empty());
-        EXPECT_FALSE(d.hourly_cost_source.empty());
-    }
-    test::TempDir dir;
-    std::ofstream(dir.file("bad.yaml")) << "name: x\nclass: cpu-board\npower_w: lots\n";
-    try {
-        core::load_device_profile(dir.file("bad.yaml"));
-        ADD_FAILURE();
-    } catch (const core::Error& e) {
-        EXPECT_EQ(std::string(e.what()), dir.file("bad.yaml") + ": power_w must be a number");
-    }
 }
 
 }  // namespace
