@@ -1,6 +1,8 @@
 #pragma once
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <unistd.h>
 
@@ -12,6 +14,14 @@ inline std::string outcome_file(const std::string& name) {
 }
 
 inline std::string shared_model(const std::string& name) { return std::string(HIRO_SHARED_DIR) + "/models/" + name; }
+
+// A whole file's text ("" when it cannot be read).
+inline std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
 
 // A fresh temporary directory, removed when the object goes away.
 class TempDir {

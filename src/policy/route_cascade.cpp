@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "policy/registry.h"
+#include "policy/threshold_climb.h"
 #include "policy/router_model.h"
 
 namespace hiro::policy {
@@ -23,19 +24,7 @@ public:
     }
 
     Decision decide(const QueryView& query, TierAccess& access) const override {
-        Decision d;
-        const std::size_t last = tiers().size() - 1;
-        for (std::size_t i = model_->pick(model_->predict(query.prompt), lambda_); i <= last; ++i) {
-            const double confidence = access.ask(i).confidence;
-            d.tried.push_back(i);
-            d.confidences.push_back(confidence);
-            if (i == last || confidence >= thresholds_[i]) {
-                d.chosen = i;
-                d.reason = i == last ? StopReason::last_tier : StopReason::confident;
-                break;
-            }
-        }
-        return d;
+        return climb_from(model_->pick(model_->predict(query.prompt), lambda_), tiers().size(), thresholds_, access);
     }
 
 private:

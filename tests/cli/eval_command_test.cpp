@@ -14,13 +14,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 TEST(EvalCommand, TableJsonAndPlotAgree) {
     TempDir dir;
     const auto json = dir.file("r.json"), svg = dir.file("r.svg");
@@ -29,10 +22,10 @@ TEST(EvalCommand, TableJsonAndPlotAgree) {
     ASSERT_EQ(r.exit_code, 0) << r.out;
     EXPECT_THAT(r.out, HasSubstr("1531 queries, 5 models"));
     EXPECT_THAT(r.out, HasSubstr("cascade on the weak model's confidence         0.696     0.262     0.501"));
-    const auto j = nlohmann::json::parse(slurp(json));
+    const auto j = nlohmann::json::parse(read_text(json));
     EXPECT_NEAR(j["pair"]["cascade"]["apgr"].get<double>(), 0.696, 0.001);
     EXPECT_EQ(j["models"].size(), 5u);
-    const std::string plot = slurp(svg);
+    const std::string plot = read_text(svg);
     EXPECT_THAT(plot, HasSubstr("<svg"));
     EXPECT_THAT(plot, HasSubstr("cascade (APGR 0.696)"));
     EXPECT_THAT(plot, HasSubstr("llama3.1-405b"));

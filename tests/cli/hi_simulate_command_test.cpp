@@ -15,13 +15,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 TEST(HiCommand, TrainsReportsAndFeedsTheSimulator) {
     TempDir dir;
     const std::string small = " --cache " + dir.file("cache") + " --train-limit 3000 --validation 2000 --tiny-epochs 1 --remote-epochs 1 --exit-epochs 1";
@@ -30,16 +23,16 @@ TEST(HiCommand, TrainsReportsAndFeedsTheSimulator) {
     EXPECT_THAT(r.out, HasSubstr("decision modules fitted on validation, all figures on test"));
     EXPECT_THAT(r.out, HasSubstr("mcu over ble"));
     EXPECT_THAT(r.out, HasSubstr("EE-HI vs HI"));
-    const auto j = nlohmann::json::parse(slurp(dir.file("hi.json")));
+    const auto j = nlohmann::json::parse(read_text(dir.file("hi.json")));
     EXPECT_EQ(j["scenarios"].size(), 6u);
     EXPECT_EQ(j["decision_modules"]["fitted_on"], "validation");
     EXPECT_EQ(j["models"][0]["trained"], true);
-    EXPECT_THAT(slurp(dir.file("hi.svg")), HasSubstr("HI (max-softmax threshold)"));
+    EXPECT_THAT(read_text(dir.file("hi.svg")), HasSubstr("HI (max-softmax threshold)"));
 
     // A second run loads the cached GGUF models instead of training.
     r = run_command(hiro("hi" + small + " --json " + dir.file("again.json")));
     ASSERT_EQ(r.exit_code, 0) << r.out;
-    const auto again = nlohmann::json::parse(slurp(dir.file("again.json")));
+    const auto again = nlohmann::json::parse(read_text(dir.file("again.json")));
     EXPECT_EQ(again["models"][0]["trained"], false);
     EXPECT_EQ(again["models"][1]["test_accuracy"], j["models"][1]["test_accuracy"]);
 
@@ -66,13 +59,13 @@ TEST(SimulateCommand, EdgeSlmWithCloudFallbackOnRecordedOutcomes) {
                                     " --json " + dir.file("sim.json") + " --plot " + dir.file("sim.svg")));
     ASSERT_EQ(r.exit_code, 0) << r.out;
     EXPECT_THAT(r.out, HasSubstr("edge -> cloud cascade"));
-    const auto j = nlohmann::json::parse(slurp(dir.file("sim.json")));
+    const auto j = nlohmann::json::parse(read_text(dir.file("sim.json")));
     ASSERT_EQ(j["strategies"].size(), 3u);
     // 50 devices x 1,531 samples: each device replays every recorded query once.
     EXPECT_NEAR(j["strategies"][0]["accuracy"].get<double>(), 0.634, 0.001);  // llama3.1-8b alone
     EXPECT_NEAR(j["strategies"][1]["accuracy"].get<double>(), 0.852, 0.001);  // llama3.1-405b alone
     EXPECT_GT(j["events_per_s"].get<double>(), 0.0);
-    EXPECT_THAT(slurp(dir.file("sim.svg")), HasSubstr("<svg"));
+    EXPECT_THAT(read_text(dir.file("sim.svg")), HasSubstr("<svg"));
 }
 
 TEST(SimulateCommand, ErrorsSayWhatIsWrong) {

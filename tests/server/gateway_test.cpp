@@ -210,6 +210,8 @@ TEST_F(GatewayTest, BadClientRequestsGetOpenAIErrors) {
     EXPECT_EQ(too_big.status, 413);
     EXPECT_THAT(too_big.json()["error"]["message"].get<std::string>(), HasSubstr("max_body_bytes"));
 
+    const Reply big_headers = request("-H 'X-Padding: " + std::string(32 << 10, 'h') + "' " + url("/v1/models"));
+    EXPECT_EQ(big_headers.status, 431);
     EXPECT_EQ(get("/v1/nothing").status, 404);
     // Still serving after all that.
     EXPECT_EQ(post("/v1/chat/completions", chat("cloud", 2), auth).status, 200);
