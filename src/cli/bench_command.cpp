@@ -167,7 +167,7 @@ void run_bench(const BenchArgs& a) {
 void add_bench_command(CLI::App& app) {
     auto args = std::make_shared<BenchArgs>();
     CLI::App* cmd = app.add_subcommand("bench", "Measure a GGUF model in hiro's engine against llama.cpp's llama-bench");
-    cmd->description(
+    cmd->footer(
         "Measure a GGUF model in hiro's in-process engine: load time, prompt-processing and generation tokens/s,\n"
         "time to first token, inter-token latency p50/p95, peak RSS, and energy per token (RAPL 'measured' where\n"
         "the kernel lets it be read, else 'estimated' from --device). In the same run llama.cpp's own llama-bench\n"

@@ -217,7 +217,7 @@ void run_calibrate(const CalibrateArgs& args) {
 void add_calibrate_command(CLI::App& app) {
     auto args = std::make_shared<CalibrateArgs>();
     CLI::App* cmd = app.add_subcommand("calibrate", "Tune an N-tier cascade's thresholds on train to a target; report it held out");
-    cmd->description(
+    cmd->footer(
         "Choose the thresholds of an N-tier confidence cascade on the --train queries so that a target holds, and\n"
         "report what it became on held-out queries (--test, else seeded stratified k-fold CV of --train, with the\n"
         "spread over folds). Targets: accuracy>=X | strong-D (accuracy >= the last tier's - D) | cost<=USD per 1k\n"

@@ -71,11 +71,6 @@ std::string policy_kinds_help() {
 void add_eval_command(CLI::App& app) {
     auto args = std::make_shared<EvalArgs>();
     CLI::App* cmd = app.add_subcommand("eval", "Replay cascades and routers over a recorded outcome file and measure them");
-    cmd->description(
-        "Replay cascades and routers over a recorded outcome file (JSONL or .jsonl.gz) and measure accuracy, cost,\n"
-        "latency and escalations; sweep the weak -> strong cascade threshold for APGR, CPT(50%), CPT(80%), the\n"
-        "Pareto front and AIQ. Defaults: strong = the most accurate model, weak = the cheapest, chain = every model\n"
-        "with confidence from cheapest to costliest at each tier's median confidence.");
     cmd->add_option("file", args->file, "outcome file (hiro outcome JSONL, optionally gzipped)")->required();
     cmd->add_option("--weak", args->weak, "the weak (cheap) model of the pair");
     cmd->add_option("--strong", args->strong, "the strong (expensive) model of the pair");
@@ -87,7 +82,10 @@ void add_eval_command(CLI::App& app) {
     cmd->add_option("--plot", args->plot, "write an SVG plot of accuracy vs cost to this file");
     cmd->add_flag("--strict", args->strict, "every line must list the same models (else lines lacking one are left out)");
     cmd->add_option("--seeds", args->seeds, "seeded shuffles for the random router's APGR")->capture_default_str();
-    cmd->footer(policy_kinds_help());
+    cmd->footer(std::string("Replay cascades and routers over a recorded outcome file (JSONL or .jsonl.gz) and measure accuracy, cost,\n"
+        "latency and escalations; sweep the weak -> strong cascade threshold for APGR, CPT(50%), CPT(80%), the\n"
+        "Pareto front and AIQ. Defaults: strong = the most accurate model, weak = the cheapest; the chain\n"
+                            "curve runs through every model with confidence, cheapest first (a table row needs --thresholds).") + "\n" + policy_kinds_help());
     cmd->callback([args] { run_eval(*args); });
 }
 

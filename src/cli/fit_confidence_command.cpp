@@ -72,7 +72,7 @@ void run_fit(const FitArgs& a) {
 void add_fit_confidence_command(CLI::App& app) {
     auto args = std::make_shared<FitArgs>();
     CLI::App* cmd = app.add_subcommand("fit-confidence", "Fit a logistic confidence model on an outcome file");
-    cmd->description(
+    cmd->footer(
         "Fit a logistic model of P(correct) for one model over its recorded confidence signals (hiro record writes\n"
         "them under \"signals\"; a file's own confidence counts as the signal its confidence_signal names) and save\n"
         "it as JSON for --confidence logistic:FILE. Fit on a train split and pass --test to judge it held out.");

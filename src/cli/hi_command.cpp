@@ -71,7 +71,7 @@ void add_hi_command(CLI::App& app) {
     auto args = std::make_shared<HiArgs>();
     args->options.profiles = std::string(HIRO_CONFIG_DIR) + "/edge/profiles.yaml";
     CLI::App* cmd = app.add_subcommand("hi", "Fashion-MNIST hierarchical inference: train, measure and compare on-device, offload, HI and EE-HI");
-    cmd->description(
+    cmd->footer(
         "Trains (or loads from the cache) a microcontroller-sized CNN, a larger remote CNN and an early-exit variant of the tiny\n"
         "CNN on Fashion-MNIST with ggml-opt, saves them as GGUF, measures each model's single-image latency on this machine,\n"
         "fits the HI decision modules (max-softmax after temperature scaling; logistic regression on the top-2 softmax\n"

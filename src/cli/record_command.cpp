@@ -216,7 +216,7 @@ void run_record(const RecordArgs& args) {
 void add_record_command(CLI::App& app) {
     auto args = std::make_shared<RecordArgs>();
     CLI::App* cmd = app.add_subcommand("record", "Run a prompt set through real tiers and write an outcome file for hiro eval");
-    cmd->description(
+    cmd->footer(
         "Run every prompt of a JSONL prompt set ({\"prompt\", \"gold\", optional \"id\", \"system\", \"task\"}) through each\n"
         "tier in turn (greedy by default) and write a hiro outcome file: per tier the answer, whether it is correct,\n"
         "every confidence signal (under \"signals\") and the chosen one as \"confidence\", latency, time to first token,\n"

@@ -217,7 +217,7 @@ void add_router_command(CLI::App& app) {
     router->require_subcommand(1);
     auto args = std::make_shared<RouterArgs>();
     CLI::App* cmd = router->add_subcommand("train", "Fit routers on recorded outcomes and report them on held-out queries");
-    cmd->description(
+    cmd->footer(
         "Fit routers that predict, from the prompt alone (hashed word + character n-gram TF-IDF), the probability that\n"
         "each model answers correctly, and route by argmax(quality - lambda x cost). Every figure is measured on queries\n"
         "the router never saw: the --test file when given, else seeded stratified k-fold cross-validation of --data\n"

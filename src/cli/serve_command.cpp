@@ -33,7 +33,7 @@ void run_serve(const ServeArgs& args) {
 void add_serve_command(CLI::App& app) {
     auto args = std::make_shared<ServeArgs>();
     CLI::App* cmd = app.add_subcommand("serve", "Serve an OpenAI-compatible gateway that cascades and routes across tiers");
-    cmd->description(
+    cmd->footer(
         "Serve POST /v1/chat/completions and /v1/completions (with stream: true as Server-Sent Events), GET /v1/models,\n"
         "/health and /metrics (Prometheus). A request's \"model\" names a tier (answered by it, failing over to its\n"
         "fallbacks) or a policy from the config (e.g. a cascade: the edge tier answers, a bigger tier only when the\n"

@@ -155,7 +155,7 @@ void add_simulate_command(CLI::App& app) {
     auto a = std::make_shared<SimulateArgs>();
     a->profiles = std::string(HIRO_CONFIG_DIR) + "/edge/profiles.yaml";
     CLI::App* cmd = app.add_subcommand("simulate", "Discrete-event simulation of many devices, links and a shared edge server replaying real outcomes");
-    cmd->description(
+    cmd->footer(
         "Simulates DEVICES devices (Poisson arrivals) of one device profile, each over its own link, sharing an edge server\n"
         "pool (workers, FIFO/LIFO, batching) and a cloud tier. Every sample replays a real per-sample outcome: with `hiro hi`'s\n"
         "file (default: the newest in the cache) the tiny CNN runs on the device and the remote CNN on the edge server; with\n"
