@@ -2,7 +2,8 @@
 # The gateway's overhead and robustness, measured against its references in one run:
 #   bench/gateway_load.sh [REQUESTS=2000] [CONCURRENCY=8]
 # 1. the same chat request (4 greedy tokens from stories260K) sent straight to
-#    llama-server, through hiro, and through nginx proxy_pass: p50/p99 and req/s;
+#    llama-server, through hiro, and through nginx proxy_pass: p50/p99 and req/s,
+#    over one connection (what each hop adds) and over many (throughput);
 # 2. 10,000 requests through hiro while llama-server is killed and restarted
 #    once in the middle: how many were answered, and how many got an explicit
 #    error (an HTTP error status); transport errors would be lost requests.
@@ -62,11 +63,16 @@ body() { printf '{"model": "%s", "messages": [{"role": "user", "content": "Once 
 body llama > "$work/direct.json"
 body llama > "$work/hiro.json"
 results=${HIRO_BENCH_JSON:-$work/results.jsonl}
-load() { "$build/bench/hiro_loadgen" --url "$1" --body "$2" --requests "$3" --concurrency "$concurrency" --label "$4" --json "$results"; }
+load() { "$build/bench/hiro_loadgen" --url "$1" --body "$2" --requests "$3" --concurrency "${5:-$concurrency}" --label "$4" --json "$results"; }
 
 log "warm-up"
 load "http://127.0.0.1:$llama_port/v1/chat/completions" "$work/direct.json" 200 warm-up > /dev/null
 load "http://127.0.0.1:$hiro_port/v1/chat/completions" "$work/hiro.json" 200 warm-up > /dev/null
+# One connection: no queueing, so p50 differences are what each hop adds.
+echo "== $((requests / 2)) requests, 1 connection, same request on each path"
+load "http://127.0.0.1:$llama_port/v1/chat/completions" "$work/direct.json" $((requests / 2)) "direct llama-server" 1
+load "http://127.0.0.1:$hiro_port/v1/chat/completions" "$work/hiro.json" $((requests / 2)) "through hiro" 1
+load "http://127.0.0.1:$nginx_port/v1/chat/completions" "$work/direct.json" $((requests / 2)) "through nginx" 1
 echo "== $requests requests, $concurrency connections, same request on each path (interleaved, 2 rounds)"
 for round in 1 2; do
   load "http://127.0.0.1:$llama_port/v1/chat/completions" "$work/direct.json" "$requests" "direct llama-server #$round"
