@@ -116,37 +116,37 @@ public:
         return static_cast<std::int64_t>(d);
     }
 
-    std::map<std::string, double, std::less<>> signals_of(od::value& v, const std::string& prefix) const {
+    // Calls fn(key, value) for each field of an object, failing when v is not one.
+    template <class Fn>
+    void for_each_field(od::value& v, const std::string& prefix, std::string_view want, Fn&& fn) const {
         auto t = type_of(v, prefix);
-        if (t != od::json_type::object) wrong_type(prefix, "an object {SIGNAL: number}", t);
+        if (t != od::json_type::object) wrong_type(prefix, want, t);
         od::object obj;
         check(v.get_object().get(obj), prefix);
-        std::map<std::string, double, std::less<>> signals;
         for (auto field : obj) {
             std::string_view key;
             check(field.unescaped_key().get(key), prefix);
             od::value value;
             check(field.value().get(value), prefix);
+            fn(key, value);
+        }
+    }
+
+    std::map<std::string, double, std::less<>> signals_of(od::value& v, const std::string& prefix) const {
+        std::map<std::string, double, std::less<>> signals;
+        for_each_field(v, prefix, "an object {SIGNAL: number}", [&](std::string_view key, od::value& value) {
             const std::string name = prefix + "." + std::string(key);
             const double d = number_of(value, name);
             if (std::isnan(d)) fail(name + " is NaN");
             signals.emplace(key, d);
-        }
+        });
         return signals;
     }
 
     ModelOutcome model_of(od::value& v, const std::string& prefix) const {
-        auto t = type_of(v, prefix);
-        if (t != od::json_type::object) wrong_type(prefix, "an object", t);
-        od::object obj;
-        check(v.get_object().get(obj), prefix);
         ModelOutcome m;
         bool has_correct = false;
-        for (auto field : obj) {
-            std::string_view key;
-            check(field.unescaped_key().get(key), prefix);
-            od::value value;
-            check(field.value().get(value), prefix);
+        for_each_field(v, prefix, "an object", [&](std::string_view key, od::value& value) {
             const std::string name = prefix + "." + std::string(key);
             if (key == "correct") {
                 m.correct = bool_of(value, name);
@@ -168,7 +168,7 @@ public:
             } else if (key == "answer") {
                 if (type_of(value, name) != od::json_type::null) m.answer = string_of(value, name);
             }
-        }
+        });
         if (!has_correct) fail(prefix + ".correct is missing (every model needs \"correct\": true or false)");
         if (m.confidence && std::isnan(*m.confidence)) fail(prefix + ".confidence is NaN");
         return m;
@@ -182,17 +182,9 @@ private:
 // which of the file's models it has. Strict mode requires line 1's models on
 // every line; otherwise a model first seen later joins the file's list.
 std::vector<bool> parse_models(const LineParser& p, od::value& v, OutcomeSet& set, OutcomeRecord& record, bool strict) {
-    auto t = p.type_of(v, "models");
-    if (t != od::json_type::object) p.wrong_type("models", "an object", t);
-    od::object obj;
-    p.check(v.get_object().get(obj), "models");
     const bool first = set.models.empty();
     std::vector<bool> seen(set.models.size(), false);
-    for (auto field : obj) {
-        std::string_view key;
-        p.check(field.unescaped_key().get(key), "models");
-        od::value value;
-        p.check(field.value().get(value), "models");
+    p.for_each_field(v, "models", "an object", [&](std::string_view key, od::value& value) {
         ModelOutcome outcome = p.model_of(value, "models." + std::string(key));
         std::size_t i = 0;
         while (i < set.models.size() && set.models[i] != key) ++i;
@@ -207,7 +199,7 @@ std::vector<bool> parse_models(const LineParser& p, od::value& v, OutcomeSet& se
         seen[i] = true;
         if (record.models.size() < set.models.size()) record.models.resize(set.models.size());
         record.models[i] = std::move(outcome);
-    }
+    });
     if (set.models.empty()) p.fail("models is empty: list at least one model's outcome");
     if (strict) {
         for (std::size_t i = 0; i < seen.size(); ++i) {
