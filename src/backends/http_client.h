@@ -9,15 +9,18 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/ssl/context.hpp>
+
 namespace hiro::backends {
 
-// An http:// base URL split into what a connection needs.
+// An http:// or https:// base URL split into what a connection needs.
 struct HttpUrl {
+    bool tls = false;
     std::string host;
     std::string port;
     std::string base_path;  // without a trailing slash, e.g. "/v1"
 
-    // Throws an invalid_input core::Error naming the URL when it is not http://HOST[:PORT][/PATH].
+    // Throws an invalid_input core::Error naming the URL when it is not http[s]://HOST[:PORT][/PATH].
     static HttpUrl parse(std::string_view url);
 };
 
@@ -50,7 +53,9 @@ struct HttpResult {
 // transparently. Thread-safe.
 class HttpClient {
 public:
-    explicit HttpClient(HttpUrl url, std::size_t max_idle = 64);
+    // For https, the server's certificate is verified against the system's
+    // CAs, or against `ca_file` when given, and must name the URL's host.
+    explicit HttpClient(HttpUrl url, std::string ca_file = {}, std::size_t max_idle = 64);
     ~HttpClient();
     HttpClient(const HttpClient&) = delete;
     HttpClient& operator=(const HttpClient&) = delete;
@@ -73,6 +78,7 @@ private:
                        std::stop_token stop, bool& reusable);
 
     HttpUrl url_;
+    std::unique_ptr<boost::asio::ssl::context> tls_;  // configured only for https
     std::size_t max_idle_;
     std::mutex mutex_;
     std::vector<std::unique_ptr<Connection>> idle_;

@@ -28,7 +28,7 @@ std::string error_message(const std::string& body) {
 }  // namespace
 
 OpenAIUpstream::OpenAIUpstream(OpenAIUpstreamConfig config)
-    : config_(std::move(config)), client_(HttpUrl::parse(config_.base_url)) {}
+    : config_(std::move(config)), client_(HttpUrl::parse(config_.base_url), config_.ca_file) {}
 
 core::Answer OpenAIUpstream::generate(const core::Query& query, const TokenSink& on_token, std::stop_token stop) {
     const auto endpoint = query.messages.empty() ? core::Endpoint::completions : core::Endpoint::chat;

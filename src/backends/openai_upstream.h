@@ -13,6 +13,7 @@ struct OpenAIUpstreamConfig {
     std::string base_url;    // e.g. http://127.0.0.1:8080/v1
     std::string model;       // the model name the upstream expects
     std::string api_key;     // sent as a bearer token when not empty
+    std::string ca_file;     // https: CAs to trust instead of the system's
     HttpTimeouts timeouts;
     int top_logprobs = 2;    // alternatives to request per token (confidence needs some)
     core::TokenPrice price;

@@ -8,7 +8,7 @@ namespace hiro::backends {
 
 std::unique_ptr<Tier> make_tier(const TierSpec& spec) {
     if (spec.kind == "openai") {
-        return std::make_unique<OpenAIUpstream>(OpenAIUpstreamConfig{spec.name, spec.base_url, spec.model, spec.api_key, spec.timeouts,
+        return std::make_unique<OpenAIUpstream>(OpenAIUpstreamConfig{spec.name, spec.base_url, spec.model, spec.api_key, spec.ca_file, spec.timeouts,
                                                                      2, spec.price, spec.energy_j_per_token});
     }
     if (spec.kind == "local") {

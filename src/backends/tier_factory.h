@@ -20,6 +20,7 @@ struct TierSpec {
     std::string base_url;    // openai: e.g. http://127.0.0.1:8080/v1
     std::string model;       // openai: the upstream's model name
     std::string api_key;     // openai: bearer token, empty for none
+    std::string ca_file;     // openai over https: CA certificates to trust instead of the system's
     HttpTimeouts timeouts;
     core::TokenPrice price;
     double energy_j_per_token = 0.0;

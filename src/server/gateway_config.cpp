@@ -81,7 +81,7 @@ private:
 std::chrono::milliseconds ms(double v) { return std::chrono::milliseconds(static_cast<long long>(v)); }
 
 TierSettings parse_tier(const Section& t) {
-    t.allow_only({"name", "kind", "model", "model_path", "threads", "context", "base_url", "api_key", "api_key_env", "timeout",
+    t.allow_only({"name", "kind", "model", "model_path", "threads", "context", "base_url", "api_key", "api_key_env", "ca_file", "timeout",
                   "max_concurrent", "queue_timeout_ms", "retries", "fallback", "circuit_breaker", "prices", "energy_j_per_token"});
     TierSettings s;
     auto& spec = s.spec;
@@ -92,8 +92,11 @@ TierSettings parse_tier(const Section& t) {
         spec.threads = t.get<int>("threads", "a whole number", 0);
         spec.context = t.get<int>("context", "a whole number", spec.context);
     } else if (spec.kind == "openai") {
-        spec.base_url = t.require<std::string>("base_url", "an http:// URL");
-        if (spec.base_url.rfind("http://", 0) != 0) t.fail(t.key("base_url") + " must be an http:// URL (got '" + spec.base_url + "')");
+        spec.base_url = t.require<std::string>("base_url", "an http:// or https:// URL");
+        if (spec.base_url.rfind("http://", 0) != 0 && spec.base_url.rfind("https://", 0) != 0) {
+            t.fail(t.key("base_url") + " must be an http:// or https:// URL (got '" + spec.base_url + "')");
+        }
+        spec.ca_file = t.get<std::string>("ca_file", "the path of a PEM file", "");
         spec.model = t.get<std::string>("model", "a string", spec.name);
         spec.api_key = t.secret("api_key", "api_key_env");
     } else {

@@ -68,7 +68,7 @@ policies:
 TEST(GatewayConfig, ErrorsNameTheKey) {
     EXPECT_THAT(error_of("tiers: []"), HasSubstr("gw.yaml: tiers must list at least one tier"));
     EXPECT_THAT(error_of("tiers:\n  - {name: a, kind: openai}\n"), HasSubstr("tiers[0].base_url is missing"));
-    EXPECT_THAT(error_of("tiers:\n  - {name: a, kind: openai, base_url: 'ftp://x'}\n"), HasSubstr("tiers[0].base_url must be an http:// URL"));
+    EXPECT_THAT(error_of("tiers:\n  - {name: a, kind: openai, base_url: 'ftp://x'}\n"), HasSubstr("tiers[0].base_url must be an http:// or https:// URL"));
     EXPECT_THAT(error_of("tiers:\n  - {name: a, kind: magic}\n"), HasSubstr("tiers[0].kind must be local or openai"));
     EXPECT_THAT(error_of("tiers:\n  - {name: a, kind: openai, base_url: 'http://x', retires: 2}\n"),
                 HasSubstr("tiers[0].retires is not a known key"));
