@@ -188,6 +188,7 @@ void Gateway::handle_completion(const GatewayRequest& request, const std::shared
                       "server_error", "overloaded", {{"retry-after", "1"}});
         return;
     }
+    channel->when_delivered([this] { inflight_.fetch_sub(1); });
     ++queued_;
     boost::asio::post(workers_, [this, channel, endpoint, parsed = std::move(parsed), route = &route->second]() {
         --queued_;
@@ -201,7 +202,6 @@ void Gateway::handle_completion(const GatewayRequest& request, const std::shared
         metrics_.add("hiro_requests_total", {endpoint, std::to_string(channel->status())});
         metrics_.observe("hiro_request_duration_seconds", {route->name},
                          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-        inflight_.fetch_sub(1);
     });
 }
 

@@ -16,7 +16,7 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 HttpServer::HttpServer(Gateway& gateway)
-    : gateway_(gateway), acceptor_(ioc_), signals_(ioc_, SIGTERM, SIGINT), drain_timer_(ioc_) {
+    : gateway_(gateway), strand_(ioc_.get_executor()), acceptor_(strand_), signals_(strand_, SIGTERM, SIGINT), drain_timer_(strand_) {
     const auto& c = gateway.config();
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(c.host, ec);

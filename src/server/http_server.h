@@ -4,6 +4,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 
 #include "server/gateway.h"
 
@@ -24,6 +25,8 @@ private:
 
     Gateway& gateway_;
     boost::asio::io_context ioc_;
+    // Accepting, signals and draining share one strand: the signal handler closes the acceptor.
+    boost::asio::strand<boost::asio::io_context::executor_type> strand_;
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::signal_set signals_;
     boost::asio::steady_timer drain_timer_;

@@ -77,7 +77,12 @@ public:
 
     std::stop_token disconnected() const override { return stop_.get_token(); }
     int status() const override { return status_; }
+    void when_delivered(std::function<void()> fn) override { on_delivered_ = std::move(fn); }
     void cancel() { stop_.request_stop(); }
+    // Runs on the connection's strand when the last byte went out or the connection failed.
+    void delivered() {
+        if (on_delivered_ && !delivered_.exchange(true)) on_delivered_();
+    }
 
 private:
     std::shared_ptr<HttpSession> session_;
@@ -86,6 +91,8 @@ private:
     std::atomic<bool> started_{false};
     std::atomic<bool> streaming_{false};
     std::atomic<int> status_{0};
+    std::function<void()> on_delivered_;
+    std::atomic<bool> delivered_{false};
 };
 
 HttpSession::HttpSession(tcp::socket&& socket, Gateway& gateway) : stream_(std::move(socket)), gateway_(gateway) {}
@@ -136,6 +143,7 @@ void HttpSession::watch_for_disconnect() {
         const ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
             channel->cancel();
+            channel->delivered();  // nothing more can reach this client
         } else if (n < 0) {
             self->watch_for_disconnect();  // nothing there after all: keep watching
         }
@@ -167,7 +175,10 @@ void HttpSession::write_next() {
         const bool finished = self->writes_.front().second;
         self->writes_.pop_front();
         if (ec) {
-            if (self->channel_) self->channel_->cancel();  // the client is gone: stop generating for it
+            if (self->channel_) {
+                self->channel_->cancel();  // the client is gone: stop generating for it
+                self->channel_->delivered();
+            }
             self->channel_.reset();
             self->writes_.clear();
             self->writing_ = false;
@@ -175,6 +186,7 @@ void HttpSession::write_next() {
         }
         if (finished) {
             self->busy_ = false;
+            if (self->channel_) self->channel_->delivered();
             self->channel_.reset();
             beast::error_code ignored;
             self->stream_.socket().cancel(ignored);  // the disconnect watch

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <stop_token>
 #include <string>
 #include <utility>
@@ -22,6 +23,9 @@ public:
     virtual void end_stream() = 0;
     virtual std::stop_token disconnected() const = 0;
     virtual int status() const = 0;  // the HTTP status sent, 0 before any
+    // `fn` runs once the response has been written out, or the client is gone
+    // (so that a draining server waits for delivery, not just for the answer).
+    virtual void when_delivered(std::function<void()> fn) = 0;
 };
 
 }  // namespace hiro::server
