@@ -93,6 +93,8 @@ PairReport evaluate_pair(const OutcomeSet& set, std::size_t weak, std::size_t st
         pair.cascade_apgr = apgr(pair.cascade_curve, pair.weak_accuracy, pair.strong_accuracy);
         pair.cascade_cpt50 = cpt(pair.cascade_curve, pair.weak_accuracy, pair.strong_accuracy, 0.5);
         pair.cascade_cpt80 = cpt(pair.cascade_curve, pair.weak_accuracy, pair.strong_accuracy, 0.8);
+        pair.cascade_cpt80_threshold =
+            sweep.at_count(static_cast<std::size_t>(std::ceil(pair.cascade_cpt80 * static_cast<double>(set.size())))).threshold;
         if (has_cost) pair.cascade_aiq = aiq(to_points(pair.cascade_curve), cost_lo, cost_hi);
     }
 
@@ -137,10 +139,7 @@ EvalReport evaluate(const OutcomeSet& set, const EvalOptions& options) {
         report.policies.push_back(replay_spec({"random", pair_tiers, {}, {{"strong_share", 0.5}}}, set));
         if (report.pair->has_confidence) {
             // One point of the sweep for the table: where PGR first reaches 80%.
-            policy::PolicySpec cascade{"cascade", pair_tiers, {}, {}};
-            TwoTierSweep sweep(set, weak, strong, confidence_scores(set, weak), Payment::cascade);
-            cascade.thresholds = {sweep.at_count(static_cast<std::size_t>(std::ceil(report.pair->cascade_cpt80 * static_cast<double>(set.size())))).threshold};
-            report.policies.push_back(replay_spec(cascade, set));
+            report.policies.push_back(replay_spec({"cascade", pair_tiers, {report.pair->cascade_cpt80_threshold}, {}}, set));
         }
     }
 

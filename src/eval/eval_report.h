@@ -32,6 +32,7 @@ struct PairReport {
     double weak_accuracy = 0.0, strong_accuracy = 0.0, oracle_accuracy = 0.0;
     bool has_confidence = false;  // false: no cascade on this pair, only routers
     double cascade_apgr = 0.0, cascade_cpt50 = 0.0, cascade_cpt80 = 0.0;
+    double cascade_cpt80_threshold = 0.0;  // the threshold at which PGR first reaches 80%
     double random_apgr_expected = 0.5;
     std::size_t random_seeds = 0;
     double random_apgr_seeded_mean = 0.0, random_apgr_seeded_sd = 0.0;

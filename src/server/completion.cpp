@@ -104,7 +104,11 @@ public:
     std::optional<bool> known_correct(std::size_t) const override { return std::nullopt; }
 
 private:
-    double score(const core::Answer& a) const { return route_.confidence->estimate(a.tokens); }
+    // The answer's confidence; none when the tier sent no log-probabilities.
+    std::optional<double> score(const core::Answer& a) const {
+        if (a.tokens.empty() || std::isnan(a.tokens.front().logprob)) return std::nullopt;
+        return route_.confidence->estimate(a.tokens);
+    }
 
     void mark(std::size_t position, const char* outcome) {
         if (attempt_of_.count(position)) attempts_[attempt_of_[position]].outcome = outcome;
@@ -141,7 +145,7 @@ private:
             a.latency_ms = answer.latency_ms;
             a.cost_usd = answer.cost_usd;
             a.tokens = answer.usage.completion_tokens ? answer.usage.completion_tokens : static_cast<std::int64_t>(answer.tokens.size());
-            if (!answer.tokens.empty() && !std::isnan(answer.tokens.front().logprob)) a.confidence = score(answer);
+            a.confidence = score(answer);
             return answer;
         } catch (const TierFailure& f) {
             if (f.kind() == FailureKind::cancelled) throw;
@@ -243,10 +247,8 @@ private:
                 done.latency_ms = answer.latency_ms;
                 done.cost_usd = answer.cost_usd;
                 done.tokens = tier_tokens;
-                if (!answer.tokens.empty() && !std::isnan(answer.tokens.front().logprob)) {
-                    done.confidence = score(answer);
-                    confidences_[position] = *done.confidence;
-                }
+                done.confidence = score(answer);
+                if (done.confidence) confidences_[position] = *done.confidence;
                 if (!opened) open_stream(tier->name());
                 metrics_.add("hiro_answers_total", {tier->name()});
                 const json trace = trace_json(route_.name, attempts_, tier->name(), tier == candidates.front() ? "streamed" : "fallback");
