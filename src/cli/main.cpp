@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/embedding_opener.h"
 #include "core/error.h"
 
 namespace {
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
     app.add_flag("-v,--verbose", verbose, "log debug details to stderr");
     app.parse_complete_callback([&] { spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info); });
 
+    hiro::cli::register_engine_embedder();
     hiro::cli::add_eval_command(app);
     hiro::cli::add_serve_command(app);
     hiro::cli::add_bench_command(app);

@@ -33,7 +33,18 @@ struct RouterArgs {
     std::uint64_t seed = 0;
     double lambda = -1;
     policy::FitOptions fit;
+    policy::FeatureOptions features;
 };
+
+eval::RouterTrainOptions train_options(const RouterArgs& args, const std::string& method, const std::vector<std::string>& tiers) {
+    eval::RouterTrainOptions options;
+    options.method = method;
+    options.tiers = tiers;
+    options.features = args.features;
+    options.fit = args.fit;
+    options.fit.seed = args.seed;
+    return options;
+}
 
 core::OutcomeSet load(const std::string& path, const std::string& prices) {
     core::OutcomeSet set = core::read_outcomes(path);
@@ -93,11 +104,7 @@ void run_router_train(const RouterArgs& args) {
     std::vector<MethodResult> results;
     for (const auto& method : args.methods) {
         const auto start = std::chrono::steady_clock::now();
-        eval::RouterTrainOptions options;
-        options.method = method;
-        options.tiers = tiers;
-        options.fit = args.fit;
-        options.fit.seed = args.seed;
+        const eval::RouterTrainOptions options = train_options(args, method, tiers);
         auto fit_and_predict = [&](const core::OutcomeSet& train, const core::OutcomeSet& on) {
             return eval::predict_quality(*eval::train_router(train, options), on);
         };
@@ -199,12 +206,7 @@ void run_router_train(const RouterArgs& args) {
     }
 
     if (!args.out.empty()) {
-        eval::RouterTrainOptions options;
-        options.method = best->method;
-        options.tiers = tiers;
-        options.fit = args.fit;
-        options.fit.seed = args.seed;
-        const auto model = eval::train_router(data, options);  // every training query; nothing from --test
+        const auto model = eval::train_router(data, train_options(args, best->method, tiers));  // every training query; nothing from --test
         write_json(args.out, nlohmann::json(eval::router_spec(*model, tiers, lambda)));
         spdlog::info("wrote {} ({} router fitted on all {} training queries, lambda {:.4g})", args.out, best->method, data.size(), lambda);
     }
@@ -218,8 +220,10 @@ void add_router_command(CLI::App& app) {
     auto args = std::make_shared<RouterArgs>();
     CLI::App* cmd = router->add_subcommand("train", "Fit routers on recorded outcomes and report them on held-out queries");
     cmd->footer(
-        "Fit routers that predict, from the prompt alone (hashed word + character n-gram TF-IDF), the probability that\n"
-        "each model answers correctly, and route by argmax(quality - lambda x cost). Every figure is measured on queries\n"
+        "Fit routers that predict, from the prompt alone, the probability that each model answers correctly, and route\n"
+        "by argmax(quality - lambda x cost). Features (--features, stacked): tfidf = hashed word and character n-grams\n"
+        "with TF-IDF weights; stats = the prompt's length, numbers and layout; embedding = a GGUF embedding model's\n"
+        "pooled prompt embedding (--embedding-model, run through llama.cpp). Every figure is measured on queries\n"
         "the router never saw: the --test file when given, else seeded stratified k-fold cross-validation of --data\n"
         "(mean, sd, min and max over folds). APGR is RouteLLM's, between the first and last of --models (random = 0.5);\n"
         "AIQ is RouterBench's area under the lambda curve. --out writes the best method fitted on all of --data, a\n"
@@ -229,6 +233,8 @@ void add_router_command(CLI::App& app) {
     cmd->add_option("--test", args->test, "held-out outcome file (e.g. the *_test file); without it: cross-validation");
     cmd->add_option("--models", args->models, "tiers, cheapest first (default: every model, by cost or accuracy)")->delimiter(',');
     cmd->add_option("--method", args->methods, "logistic, knn and/or mf")->delimiter(',')->capture_default_str();
+    cmd->add_option("--features", args->features.kinds, "feature kinds, stacked: tfidf, stats, embedding")->delimiter(',')->capture_default_str();
+    cmd->add_option("--embedding-model", args->features.embedding_model, "GGUF model whose prompt embeddings are the 'embedding' features");
     cmd->add_option("--folds", args->folds, "cross-validation folds")->capture_default_str();
     cmd->add_option("--seed", args->seed, "seed of the folds and of training")->capture_default_str();
     cmd->add_option("--lambda", args->lambda, "lambda of the written router (default: the cheapest held-out point within 0.01 of the best accuracy)");

@@ -21,19 +21,10 @@ ContextPool::Lease ContextPool::acquire() {
         }
     }
     const ModelOptions& o = model_.options();
-    llama_context_params params = llama_context_default_params();
-    params.n_ctx = static_cast<uint32_t>(model_.context());
-    params.n_batch = static_cast<uint32_t>(o.batch);
-    params.n_ubatch = static_cast<uint32_t>(o.ubatch);
-    params.n_seq_max = 1;
-    params.n_threads = o.threads;
-    params.n_threads_batch = o.threads;
-    params.no_perf = true;
-    llama_context* ctx = llama_init_from_model(model_.get(), params);
-    if (ctx == nullptr) {
-        throw core::Error(core::ErrorCode::unsupported,
-                          "llama.cpp could not create a context of " + std::to_string(model_.context()) + " tokens for " + o.path +
-                              " (out of memory? try a smaller context size)");
+    llama_context* ctx = create(LLAMA_POOLING_TYPE_UNSPECIFIED);
+    if (use_ == Use::embedding && llama_pooling_type(ctx) == LLAMA_POOLING_TYPE_NONE) {
+        llama_free(ctx);
+        ctx = create(LLAMA_POOLING_TYPE_MEAN);
     }
     ggml_threadpool_params threads = ggml_threadpool_params_default(o.threads);
     ggml_threadpool* pool = ggml_threadpool_new(&threads);
@@ -45,8 +36,32 @@ ContextPool::Lease ContextPool::acquire() {
     return Lease(*this, {ctx, pool});
 }
 
+llama_context* ContextPool::create(enum llama_pooling_type pooling) const {
+    const ModelOptions& o = model_.options();
+    llama_context_params params = llama_context_default_params();
+    params.n_ctx = static_cast<uint32_t>(model_.context());
+    params.n_batch = static_cast<uint32_t>(o.batch);
+    params.n_ubatch = static_cast<uint32_t>(o.ubatch);
+    params.n_seq_max = 1;
+    params.n_threads = o.threads;
+    params.n_threads_batch = o.threads;
+    params.no_perf = true;
+    if (use_ == Use::embedding) {
+        params.n_batch = params.n_ubatch = params.n_ctx;
+        params.embeddings = true;
+        params.pooling_type = pooling;
+    }
+    llama_context* ctx = llama_init_from_model(model_.get(), params);
+    if (ctx == nullptr) {
+        throw core::Error(core::ErrorCode::unsupported,
+                          "llama.cpp could not create a context of " + std::to_string(model_.context()) + " tokens for " + o.path +
+                              " (out of memory? try a smaller context size)");
+    }
+    return ctx;
+}
+
 void ContextPool::release(Lease::Slot slot) {
-    llama_memory_clear(llama_get_memory(slot.ctx), true);
+    if (llama_memory_t memory = llama_get_memory(slot.ctx)) llama_memory_clear(memory, true);  // encoder-only models have none
     llama_set_abort_callback(slot.ctx, nullptr, nullptr);
     std::lock_guard lock(mutex_);
     idle_.push_back(slot);

@@ -17,9 +17,14 @@ namespace hiro::engine {
 // llama-bench and llama-server do: without one, ggml starts and joins fresh
 // threads for every decoded token, which costs small models much of their
 // generation speed.
+//
+// Embedding contexts differ: embeddings on, pooled over the sequence (the
+// model's own pooling, else the mean of its tokens' hidden states), and one
+// batch as large as the context, since pooling needs the whole text at once.
 class ContextPool {
 public:
-    explicit ContextPool(const Model& model) : model_(model) {}
+    enum class Use { generation, embedding };
+    explicit ContextPool(const Model& model, Use use = Use::generation) : model_(model), use_(use) {}
     ~ContextPool();
     ContextPool(const ContextPool&) = delete;
     ContextPool& operator=(const ContextPool&) = delete;
@@ -47,7 +52,10 @@ public:
 private:
     void release(Lease::Slot slot);
 
+    llama_context* create(enum llama_pooling_type pooling) const;
+
     const Model& model_;
+    const Use use_;
     std::mutex mutex_;
     std::vector<Lease::Slot> idle_;
 };

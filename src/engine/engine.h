@@ -41,7 +41,8 @@ using TokenCallback = std::function<bool(const core::TokenLogprob&)>;
 // Separate contexts keep each request's latency and cancellation its own.
 class Engine {
 public:
-    explicit Engine(ModelOptions options) : model_(std::move(options)), contexts_(model_) {}
+    explicit Engine(ModelOptions options)
+        : model_(std::move(options)), contexts_(model_), embedding_contexts_(model_, ContextPool::Use::embedding) {}
 
     const Model& model() const { return model_; }
 
@@ -50,13 +51,17 @@ public:
     // prompt processing) ends it with finish_reason "cancelled".
     Generation generate(const GenerationRequest& request, const TokenCallback& on_token, std::stop_token stop);
 
-    // The text's embedding: the model's own pooling, or the mean over its
-    // tokens' final hidden states when the model declares none. Not normalised.
+    // Thread-safe. The text's embedding: the model's own pooling, or the mean
+    // over its tokens' final hidden states when the model declares none. Not
+    // normalised. A text longer than the context is embedded by its first
+    // tokens. Throws an invalid_input Error for an empty text.
     std::vector<float> embed(std::string_view text) const;
+    std::size_t embedding_size() const;
 
 private:
     Model model_;
     ContextPool contexts_;
+    mutable ContextPool embedding_contexts_;  // embed() is logically const
 };
 
 }  // namespace hiro::engine

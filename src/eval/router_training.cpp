@@ -30,7 +30,7 @@ std::shared_ptr<const policy::RouterModel> train_router(const core::OutcomeSet& 
     for (const auto& t : options.tiers) models.push_back(train.model_index(t));
     std::vector<std::string_view> prompts;
     for (const auto& r : train.records) prompts.push_back(r.prompt);
-    auto features = policy::fit_tfidf(prompts, options.features);
+    auto features = policy::fit_features(prompts, options.features);
     policy::TrainingData data;
     data.dimension = features->dimension();
     for (const auto& r : train.records) {

@@ -17,7 +17,7 @@ namespace hiro::eval {
 struct RouterTrainOptions {
     std::string method = "logistic";  // a quality model kind: logistic, knn, mf
     std::vector<std::string> tiers;   // cheapest first
-    policy::TfidfOptions features;
+    policy::FeatureOptions features;
     policy::FitOptions fit;
 };
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "policy/kind_lookup.h"
 
 namespace hiro::policy {
 
@@ -20,28 +21,19 @@ constexpr QualityModelKind kinds[] = {
 #include "policy/quality_model_kinds.def"
 #undef HIRO_QUALITY_MODEL
 };
-
-const QualityModelKind& find_kind(std::string_view name) {
-    for (const auto& kind : kinds) {
-        if (kind.name == name) return kind;
-    }
-    std::string known;
-    for (const auto& kind : kinds) known += (known.empty() ? "" : ", ") + std::string(kind.name);
-    throw core::Error(core::ErrorCode::invalid_input, "unknown router method '" + std::string(name) + "'; known: " + known);
-}
 }  // namespace
 
 std::span<const QualityModelKind> quality_model_kinds() { return kinds; }
 
 std::unique_ptr<QualityModel> fit_quality_model(std::string_view kind, const TrainingData& data, const FitOptions& options) {
-    const QualityModelKind& k = find_kind(kind);
+    const QualityModelKind& k = find_kind<QualityModelKind>(kinds, kind, "router method");
     if (data.x.empty() || data.models() == 0) throw core::Error(core::ErrorCode::invalid_input, "no training queries to fit a router on");
     return k.fit(data, options);
 }
 
 std::unique_ptr<QualityModel> load_quality_model(const nlohmann::json& j) {
     try {
-        return find_kind(j.at("kind").get<std::string>()).load(j);
+        return find_kind<QualityModelKind>(kinds, j.at("kind").get<std::string>(), "router method").load(j);
     } catch (const nlohmann::json::exception& e) {
         throw core::Error(core::ErrorCode::invalid_input, std::string("router quality model: ") + e.what());
     } catch (const std::out_of_range&) {

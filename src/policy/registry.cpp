@@ -1,6 +1,7 @@
 #include "policy/registry.h"
 
 #include "core/error.h"
+#include "policy/kind_lookup.h"
 
 namespace hiro::policy {
 
@@ -19,17 +20,9 @@ constexpr PolicyKind kinds[] = {
 std::span<const PolicyKind> policy_kinds() { return kinds; }
 
 std::unique_ptr<Policy> make_policy(const PolicySpec& spec) {
-    for (const auto& kind : kinds) {
-        if (kind.name == spec.kind) {
-            if (spec.tiers.empty()) {
-                throw core::Error(core::ErrorCode::invalid_input, "policy '" + spec.kind + "' needs at least one tier");
-            }
-            return kind.make(spec);
-        }
-    }
-    std::string known;
-    for (const auto& kind : kinds) known += (known.empty() ? "" : ", ") + std::string(kind.name);
-    throw core::Error(core::ErrorCode::invalid_input, "unknown policy '" + spec.kind + "'; known policies: " + known);
+    const PolicyKind& kind = find_kind<PolicyKind>(kinds, spec.kind, "policy");
+    if (spec.tiers.empty()) throw core::Error(core::ErrorCode::invalid_input, "policy '" + spec.kind + "' needs at least one tier");
+    return kind.make(spec);
 }
 
 }  // namespace hiro::policy

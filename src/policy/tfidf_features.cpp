@@ -101,41 +101,10 @@ private:
     std::vector<float> idf_;
 };
 
-class EmbeddingFeatures final : public FeatureExtractor {
-public:
-    EmbeddingFeatures(Embedder embed, std::size_t dimension, std::string source)
-        : embed_(std::move(embed)), dimension_(dimension), source_(std::move(source)) {}
-
-    std::size_t dimension() const override { return dimension_; }
-
-    SparseVector extract(std::string_view text) const override {
-        const std::vector<float> e = embed_(text);
-        if (e.size() != dimension_) {
-            throw core::Error(core::ErrorCode::internal, "embedding of " + std::to_string(e.size()) + " values from " + source_ +
-                                                             ", expected " + std::to_string(dimension_));
-        }
-        double norm = 0.0;
-        for (float x : e) norm += static_cast<double>(x) * x;
-        const float scale = norm > 0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 0.0f;
-        SparseVector v;
-        for (std::uint32_t i = 0; i < e.size(); ++i) {
-            v.index.push_back(i);
-            v.value.push_back(e[i] * scale);
-        }
-        return v;
-    }
-
-    nlohmann::json to_json() const override { return {{"kind", "embedding"}, {"source", source_}, {"dimension", dimension_}}; }
-
-private:
-    Embedder embed_;
-    std::size_t dimension_;
-    std::string source_;
-};
-
 }  // namespace
 
-std::unique_ptr<FeatureExtractor> fit_tfidf(std::span<const std::string_view> train_prompts, const TfidfOptions& options) {
+std::unique_ptr<FeatureExtractor> fit_tfidf_features(std::span<const std::string_view> train_prompts, const FeatureOptions& features) {
+    const TfidfOptions& options = features.tfidf;
     if (options.buckets == 0) throw core::Error(core::ErrorCode::invalid_input, "tfidf: buckets must be > 0");
     HashedTfidf counter(options, std::vector<float>(options.buckets, 1.0f));
     std::vector<std::uint32_t> df(options.buckets, 0);
@@ -148,32 +117,19 @@ std::unique_ptr<FeatureExtractor> fit_tfidf(std::span<const std::string_view> tr
     return std::make_unique<HashedTfidf>(options, std::move(idf));
 }
 
-std::unique_ptr<FeatureExtractor> make_embedding_features(Embedder embed, std::size_t dimension, std::string source) {
-    return std::make_unique<EmbeddingFeatures>(std::move(embed), dimension, std::move(source));
-}
-
-std::unique_ptr<FeatureExtractor> load_feature_extractor(const nlohmann::json& j) {
-    try {
-        const auto kind = j.at("kind").get<std::string>();
-        if (kind == "embedding") {
-            throw core::Error(core::ErrorCode::unsupported,
-                              "router features come from the embedding model " + j.value("source", std::string("?")) +
-                                  ", which needs the engine layer; this build cannot load it");
-        }
-        if (kind != "tfidf") throw core::Error(core::ErrorCode::invalid_input, "unknown feature kind '" + kind + "' (known: tfidf, embedding)");
-        TfidfOptions options{j.at("buckets").get<std::uint32_t>(), j.at("word_ngrams").get<int>(), j.at("char_min").get<int>(),
-                             j.at("char_max").get<int>()};
-        std::vector<float> idf(options.buckets, j.at("idf_unseen").get<float>());
-        const auto index = j.at("idf_index").get<std::vector<std::uint32_t>>();
-        const auto value = j.at("idf_value").get<std::vector<float>>();
-        if (index.size() != value.size()) throw core::Error(core::ErrorCode::invalid_input, "features: idf_index and idf_value differ in length");
-        for (std::size_t i = 0; i < index.size(); ++i) idf.at(index[i]) = value[i];
-        return std::make_unique<HashedTfidf>(options, std::move(idf));
-    } catch (const nlohmann::json::exception& e) {
-        throw core::Error(core::ErrorCode::invalid_input, std::string("router features: ") + e.what());
-    } catch (const std::out_of_range&) {
-        throw core::Error(core::ErrorCode::invalid_input, "router features: an idf index is past the bucket count");
+std::unique_ptr<FeatureExtractor> load_tfidf_features(const nlohmann::json& j) {
+    TfidfOptions options{j.at("buckets").get<std::uint32_t>(), j.at("word_ngrams").get<int>(), j.at("char_min").get<int>(),
+                         j.at("char_max").get<int>()};
+    if (options.buckets == 0) throw core::Error(core::ErrorCode::invalid_input, "router features: tfidf buckets must be > 0");
+    std::vector<float> idf(options.buckets, j.at("idf_unseen").get<float>());
+    const auto index = j.at("idf_index").get<std::vector<std::uint32_t>>();
+    const auto value = j.at("idf_value").get<std::vector<float>>();
+    if (index.size() != value.size()) throw core::Error(core::ErrorCode::invalid_input, "router features: idf_index and idf_value differ in length");
+    for (std::size_t i = 0; i < index.size(); ++i) {
+        if (index[i] >= idf.size()) throw core::Error(core::ErrorCode::invalid_input, "router features: an idf index is past the bucket count");
+        idf[index[i]] = value[i];
     }
+    return std::make_unique<HashedTfidf>(options, std::move(idf));
 }
 
 }  // namespace hiro::policy

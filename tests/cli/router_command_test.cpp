@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -47,6 +48,46 @@ TEST(RouterTrainCommand, ReportsHeldOutFoldsAndWritesAPolicyHiroEvalLoads) {
     bool found = false;
     for (const auto& p : e["policies"]) found = found || p["policy"].get<std::string>().starts_with("router(lambda");
     EXPECT_TRUE(found) << r.out;
+}
+
+// The done-criterion of the routing work, as a regression guard: held-out
+// APGR above RouteLLM's best published router on GSM8K (0.622).
+TEST(RouterTrainCommand, DefaultFeaturesBeatRouteLLMOnGsm8k) {
+    auto r = run_command(hiro("router train --data " + outcome_file("gsm8k_routellm.jsonl") + " --json -"));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+    double best = 0;
+    for (const auto& m : j["methods"]) best = std::max(best, m["apgr_mean"].get<double>());
+    EXPECT_GT(best, 0.622);
+}
+
+// Embedding features run the GGUF model through the engine, at training and
+// again when hiro eval loads the router file.
+TEST(RouterTrainCommand, EmbeddingFeaturesComeFromAGgufModel) {
+    TempDir dir;
+    const auto router = dir.file("router.json");
+    auto r = run_command(hiro("router train --data " + outcome_file("mmlu_llama_train.jsonl") +
+                              " --models llama3.1-8b,llama3.1-405b --method knn --folds 2 --features embedding,stats --embedding-model " +
+                              shared_model("stories260K.gguf") + " --out " + router));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("embedding model " + shared_model("stories260K.gguf") + " (64 values per prompt)"));
+    const auto policy = read_json(router);
+    const auto& parts = policy["model"]["features"]["parts"];
+    ASSERT_EQ(parts.size(), 2u);
+    EXPECT_EQ(parts[0]["kind"], "embedding");
+    EXPECT_EQ(parts[0]["dimension"], 64);
+    // (stories260K embeds ~10k tokens/s here: the smaller file keeps this quick.)
+    r = run_command(hiro("eval " + outcome_file("triviaqa_llama_train.jsonl") + " --policy " + router));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("router(lambda"));
+
+    r = run_command(hiro("router train --data " + outcome_file("mmlu_llama_train.jsonl") + " --features embedding"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_THAT(r.out, HasSubstr("embedding features need a GGUF embedding model (--embedding-model FILE)"));
+    r = run_command(hiro("router train --data " + outcome_file("mmlu_llama_train.jsonl") + " --features embedding --embedding-model " +
+                         dir.file("missing.gguf")));
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_THAT(r.out, HasSubstr("missing.gguf"));
 }
 
 TEST(RouterTrainCommand, ErrorsSayWhatToFix) {

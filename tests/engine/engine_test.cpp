@@ -206,6 +206,34 @@ TEST(Engine, EmbeddingsAreDeterministicAndTellTextsApart) {
     EXPECT_EQ(a, shared_engine().embed("a cat"));
     EXPECT_NE(a, b);
     for (float x : a) EXPECT_TRUE(std::isfinite(x));
+    // Longer than the 128-token context: embedded by its first tokens.
+    std::string long_text;
+    for (int i = 0; i < 100; ++i) long_text += "the cat sat on the mat. ";
+    EXPECT_EQ(shared_engine().embed(long_text).size(), 64u);
+}
+
+// The pooled embedding is llama-server's (--embedding --pooling mean) up to
+// its normalisation.
+TEST(Engine, EmbeddingsEqualLlamaServers) {
+    const int port = test::free_port();
+    test::ChildProcess server({HIRO_LLAMA_SERVER, "-m", stories, "--host", "127.0.0.1", "--port", std::to_string(port), "-np", "1", "-t",
+                               "1", "--embedding", "--pooling", "mean"});
+    const std::string base = "http://127.0.0.1:" + std::to_string(port);
+    ASSERT_TRUE(server.wait_until_ok(base + "/health")) << server.log();
+    for (const std::string text : {"a cat", "Once upon a time, there was a little girl named Lily."}) {
+        const auto reply = test::run_command("curl -s " + base + "/v1/embeddings -d '" + nlohmann::json{{"input", text}}.dump() + "'");
+        ASSERT_EQ(reply.exit_code, 0) << reply.out << server.log();
+        const auto expected = nlohmann::json::parse(reply.out)["data"][0]["embedding"].get<std::vector<double>>();
+        const auto got = shared_engine().embed(text);
+        ASSERT_EQ(got.size(), expected.size());
+        double norm = 0, cosine = 0, expected_norm = 0;
+        for (std::size_t i = 0; i < got.size(); ++i) {
+            norm += static_cast<double>(got[i]) * got[i];
+            expected_norm += expected[i] * expected[i];
+            cosine += got[i] * expected[i];
+        }
+        EXPECT_NEAR(cosine / std::sqrt(norm * expected_norm), 1.0, 1e-4) << text;
+    }
 }
 
 TEST(Engine, ChatMessagesUseTheModelsTemplateOrChatMl) {

@@ -111,7 +111,7 @@ TEST(Oracle, PicksTheCheapestCorrectTierAndRefusesToRunOnline) {
 }
 
 TEST(Registry, RejectsUnknownKindsAndBadSpecs) {
-    EXPECT_THAT(error_of({"magic", {"a"}, {}, {}}), HasSubstr("unknown policy 'magic'; known policies: single, cascade"));
+    EXPECT_THAT(error_of({"magic", {"a"}, {}, {}}), HasSubstr("unknown policy 'magic'; known: single, cascade"));
     EXPECT_THAT(error_of({"cascade", {"a", "b", "c"}, {-1}, {}}), HasSubstr("needs 2 thresholds (one per tier but the last), got 1"));
     EXPECT_THAT(error_of({"cascade", {"a"}, {}, {}}), HasSubstr("at least two tiers"));
     EXPECT_THAT(error_of({"single", {"a", "b"}, {}, {}}), HasSubstr("exactly one tier"));

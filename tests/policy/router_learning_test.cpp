@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -17,6 +18,13 @@ namespace hiro::policy {
 namespace {
 
 using ::testing::HasSubstr;
+
+FeatureOptions features_of(std::vector<std::string> kinds, std::string embedding_model = "") {
+    FeatureOptions options;
+    options.kinds = std::move(kinds);
+    options.embedding_model = std::move(embedding_model);
+    return options;
+}
 
 SparseVector dense(std::initializer_list<float> values) {
     SparseVector v;
@@ -141,7 +149,7 @@ TEST(QualityModels, SurviveTheRouterFileRoundTrip) {
 
 TEST(TfidfFeatures, AreNormalisedRepeatableAndSavable) {
     std::vector<std::string_view> prompts{"What is the capital of France?", "Solve 2x + 3 = 7 for x.", "Who wrote Hamlet?"};
-    const auto features = fit_tfidf(prompts);
+    const auto features = fit_features(prompts, features_of({"tfidf"}));
     const SparseVector a = features->extract("What is the capital of Spain?");
     double norm = 0;
     for (float x : a.value) norm += static_cast<double>(x) * x;
@@ -161,18 +169,77 @@ TEST(TfidfFeatures, AreNormalisedRepeatableAndSavable) {
     EXPECT_GT(dot(a, features->extract(prompts[0])), dot(a, features->extract(prompts[1])) + 0.2);
 }
 
-TEST(EmbeddingFeatures, WrapAnyEmbedderAndNameTheirSourceWhenSaved) {
-    const auto features = make_embedding_features([](std::string_view text) { return std::vector<float>{static_cast<float>(text.size()), 0, 0}; },
-                                                   3, "nomic-embed.gguf");
-    const SparseVector v = features->extract("abcd");
-    EXPECT_NEAR(v.value[0], 1.0, 1e-6);
+TEST(PromptStatistics, CountTheQuantitiesAWordProblemJuggles) {
+    std::vector<std::string_view> prompts{"Who wrote Hamlet?", "What is the capital of France?",
+                                          "Tom has 3 apples and buys 12 more at $0.50 each. How many does he have?"};
+    const auto features = fit_features(prompts, features_of({"stats"}));
+    ASSERT_EQ(features->to_json().at("names").size(), features->dimension());
+    auto value = [&](std::string_view text, std::string_view name) {
+        const auto names = features->to_json().at("names").get<std::vector<std::string>>();
+        const auto at = static_cast<std::size_t>(std::find(names.begin(), names.end(), name) - names.begin());
+        return features->extract(text).value.at(at);
+    };
+    // Standardised over the training prompts: more numbers, a higher value.
+    EXPECT_GT(value(prompts[2], "numbers"), value(prompts[0], "numbers"));
+    EXPECT_GT(value("It costs $1,250.75, or 12% of 10,000 and 3/4 of it.", "decimals"), value(prompts[0], "decimals"));
+    EXPECT_GT(value("It costs $1,250.75, or 12% of 10,000 and 3/4 of it.", "largest_number"), value(prompts[2], "largest_number"));
+    EXPECT_GT(value("Half of them, twice a week.", "ratio_words"), value(prompts[1], "ratio_words"));
+    const auto loaded = load_feature_extractor(nlohmann::json::parse(features->to_json().dump()));
+    EXPECT_EQ(loaded->extract(prompts[2]).value, features->extract(prompts[2]).value);
+    // Empty and odd text is fine; a constant statistic stays finite.
+    for (float x : features->extract("").value) EXPECT_TRUE(std::isfinite(x));
+    auto bad = features->to_json();
+    bad["names"][0] = "tokens";
+    EXPECT_THROW(load_feature_extractor(bad), core::Error);
+}
+
+TEST(FeatureStack, PutsKindsSideBySideAndSavesThem) {
+    std::vector<std::string_view> prompts{"What is 2 + 2?", "Name a prime above 100.", "Who painted the Mona Lisa?"};
+    const auto tfidf = fit_features(prompts, features_of({"tfidf"}));
+    const auto stats = fit_features(prompts, features_of({"stats"}));
+    const auto both = fit_features(prompts, features_of({"tfidf", "stats"}));
+    EXPECT_EQ(both->dimension(), tfidf->dimension() + stats->dimension());
+    const SparseVector v = both->extract(prompts[1]);
+    EXPECT_EQ(v.size(), tfidf->extract(prompts[1]).size() + stats->dimension());
+    EXPECT_TRUE(std::is_sorted(v.index.begin(), v.index.end()));
+    EXPECT_EQ(v.index.back(), both->dimension() - 1);
+    const auto loaded = load_feature_extractor(nlohmann::json::parse(both->to_json().dump()));
+    EXPECT_EQ(loaded->extract(prompts[1]).index, v.index);
     try {
-        load_feature_extractor(features->to_json());
-        FAIL() << "loaded embedding features without an engine";
+        fit_features(prompts, features_of({"tfidf", "bag-of-words"}));
+        FAIL();
+    } catch (const core::Error& e) {
+        EXPECT_THAT(e.what(), HasSubstr("unknown router feature kind 'bag-of-words'; known: tfidf, stats, embedding"));
+    }
+}
+
+TEST(EmbeddingFeatures, OpenTheirModelThroughTheRegisteredOpener) {
+    const std::vector<std::string_view> prompts{"abcd"};
+    set_embedder_opener(nullptr);
+    try {
+        fit_features(prompts, features_of({"embedding"}, "nomic-embed.gguf"));
+        FAIL() << "opened an embedding model without an engine";
     } catch (const core::Error& e) {
         EXPECT_EQ(e.code(), core::ErrorCode::unsupported);
         EXPECT_THAT(e.what(), HasSubstr("nomic-embed.gguf"));
     }
+    EXPECT_THROW(fit_features(prompts, features_of({"embedding"})), core::Error);  // no --embedding-model
+
+    std::vector<std::string> opened;
+    set_embedder_opener([&](const std::string& model) {
+        opened.push_back(model);
+        return Embedder{[](std::string_view text) { return std::vector<float>{static_cast<float>(text.size()), 0, 0}; }, 3};
+    });
+    const auto features = fit_features(prompts, features_of({"embedding"}, "nomic-embed.gguf"));
+    EXPECT_NEAR(features->extract("abcd").value[0], 1.0, 1e-6);  // L2-normalised
+    const auto loaded = load_feature_extractor(features->to_json());
+    EXPECT_EQ(opened, (std::vector<std::string>{"nomic-embed.gguf", "nomic-embed.gguf"}));
+    EXPECT_EQ(loaded->extract("abc").value, features->extract("abc").value);
+    // A model that embeds into another dimension is not the one the router learned.
+    auto other = features->to_json();
+    other["dimension"] = 768;
+    EXPECT_THROW(load_feature_extractor(other), core::Error);
+    set_embedder_opener(nullptr);
 }
 
 TEST(UtilityChoice, TradesQualityAgainstCost) {
@@ -202,7 +269,7 @@ TEST(RouterPolicies, NeedATrainedModelForTheirTiers) {
     // A model trained for two tiers does not route over three.
     std::vector<std::string_view> prompts{"easy question", "hard question"};
     TrainingData d;
-    auto features = fit_tfidf(prompts);
+    auto features = fit_features(prompts, features_of({"tfidf"}));
     d.dimension = features->dimension();
     for (auto p : prompts) d.x.push_back(features->extract(p));
     d.y = {{1, 1}, {0, 1}};
