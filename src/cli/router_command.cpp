@@ -18,6 +18,7 @@
 #include "eval/pareto.h"
 #include "eval/replay.h"
 #include "eval/router_evaluation.h"
+#include "eval/router_selection.h"
 #include "eval/router_training.h"
 #include "eval/svg_chart.h"
 #include "policy/registry.h"
@@ -30,6 +31,7 @@ struct RouterArgs {
     std::vector<std::string> models;
     std::vector<std::string> methods{"logistic", "knn", "mf"};
     std::size_t folds = 5;
+    bool nested = false;
     std::uint64_t seed = 0;
     double lambda = -1;
     policy::FitOptions fit;
@@ -149,6 +151,16 @@ void run_router_train(const RouterArgs& args) {
         }
     }
 
+    std::optional<eval::NestedSelection> nested;
+    if (args.nested) {
+        if (test) throw core::Error(core::ErrorCode::invalid_input, "--nested measures the choice of method by cross-validation; drop --test");
+        nested = eval::nested_router_selection(data, folds, args.folds, args.seed, args.methods, train_options(args, args.methods.front(), tiers));
+        for (std::size_t f = 0; f < folds.size(); ++f) {
+            spdlog::info("nested fold {}/{}: inner CV picked {} (inner APGR {:.3f}); outer APGR {:.3f}", f + 1, folds.size(), nested->picked[f],
+                         nested->inner_apgr[f], nested->fold_apgr[f]);
+        }
+    }
+
     const std::string held_name = test ? "test file" : fmt::format("{}-fold CV", args.folds);
     std::ostringstream table;
     table << fmt::format("router {} -> {} over {} tiers; {} training queries; held out: {}\n", tiers.front(), tiers.back(),
@@ -158,6 +170,11 @@ void run_router_train(const RouterArgs& args) {
         auto over_folds = [&](double v) { return r.fold_apgr.size() > 1 ? fmt::format("{:.3f}", v) : std::string("-"); };
         table << fmt::format("  {:<10} {:>8.3f} {:>8} {:>8} {:>8} {:>9} {:>8.1f}\n", r.method, r.apgr.mean, over_folds(r.apgr.sd),
                              over_folds(r.apgr.min), over_folds(r.apgr.max), costed ? fmt::format("{:.4f}", r.aiq) : "-", r.seconds);
+    }
+    if (nested) {
+        const auto spread = eval::spread_of(nested->fold_apgr);
+        table << fmt::format("  {:<10} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f}   (method picked per fold by inner CV: {})\n", "nested", spread.mean,
+                             spread.sd, spread.min, spread.max, fmt::join(nested->picked, ", "));
     }
     table << fmt::format("  {:<10} {:>8.3f}   (expected; RouteLLM's APGR for a random router)\n", "random", 0.5);
     // The yardstick for AIQ: picking one fixed model per budget (the hull of the models alone).
@@ -172,6 +189,10 @@ void run_router_train(const RouterArgs& args) {
 
     nlohmann::json report{{"data", args.data}, {"held_out", held_name}, {"tiers", tiers}, {"best", best->method}, {"lambda", lambda}};
     if (costed) report["models_aiq"] = models_aiq;
+    if (nested) {
+        report["nested"] = {{"picked", nested->picked}, {"inner_apgr", nested->inner_apgr}, {"fold_apgr", nested->fold_apgr},
+                            {"apgr_mean", eval::spread_of(nested->fold_apgr).mean}};
+    }
     for (const auto& r : results) {
         nlohmann::json curve = nlohmann::json::array();
         for (const auto& pt : r.curve) curve.push_back({{"lambda", pt.lambda}, {"accuracy", pt.accuracy}, {"cost_usd", pt.cost}, {"share", pt.share}});
@@ -236,6 +257,8 @@ void add_router_command(CLI::App& app) {
     cmd->add_option("--features", args->features.kinds, "feature kinds, stacked: tfidf, stats, embedding")->delimiter(',')->capture_default_str();
     cmd->add_option("--embedding-model", args->features.embedding_model, "GGUF model whose prompt embeddings are the 'embedding' features");
     cmd->add_option("--folds", args->folds, "cross-validation folds")->capture_default_str();
+    cmd->add_flag("--nested", args->nested,
+                  "also measure 'pick the best method' itself: nested CV, the method chosen on inner folds of each training part");
     cmd->add_option("--seed", args->seed, "seed of the folds and of training")->capture_default_str();
     cmd->add_option("--lambda", args->lambda, "lambda of the written router (default: the cheapest held-out point within 0.01 of the best accuracy)");
     cmd->add_option("--l2", args->fit.l2, "L2 weight decay of logistic regression and MF")->capture_default_str();
