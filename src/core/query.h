@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hiro::core {
@@ -29,6 +30,16 @@ struct Query {
     std::string prompt;
     GenerationParams params;
 };
+
+// The text a policy judges a query by before any tier answers (routers read
+// it): the raw prompt, or a chat's last user message, which is what outcome
+// files record as "prompt" and routers are trained on.
+inline std::string_view policy_text(const Query& query) {
+    for (auto m = query.messages.rbegin(); m != query.messages.rend(); ++m) {
+        if (m->role == "user") return m->content;
+    }
+    return query.prompt;
+}
 
 struct TokenAlternative {
     std::int32_t id = -1;

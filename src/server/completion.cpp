@@ -64,7 +64,7 @@ public:
     }
 
     void run() {
-        const policy::Decision d = route_.policy->decide({id_, request_.query.prompt}, *this);
+        const policy::Decision d = route_.policy->decide({id_, core::policy_text(request_.query)}, *this);
         for (std::size_t i = 0; i + 1 < d.tried.size(); ++i) metrics_.add("hiro_escalations_total", {route_.tiers[d.tried[i]]->name()});
         if (finished_) return;  // streamed live (answer or error already sent)
         const std::string stopped(policy::to_string(d.reason));

@@ -95,6 +95,46 @@ TEST_F(GatewayTest, CascadeEscalatesExactlyWhenConfidenceIsBelowItsThreshold) {
     EXPECT_THAT(metrics.body, HasSubstr("hiro_requests_total{endpoint=\"/v1/chat/completions\",status=\"200\"} 3"));
 }
 
+// A router trained by `hiro router train` routes live chats by their last user
+// message: prompts like the ones the edge tier got right stay on it, the
+// others go straight to the cloud tier without asking the edge.
+TEST_F(GatewayTest, RouterPolicyFileSendsEachPromptToTheTierItPredicts) {
+    const auto outcomes = dir_.file("outcomes.jsonl");
+    {
+        std::ofstream out(outcomes);
+        const char* easy[] = {"kittens", "cats", "a kitten", "the cat", "tabby cats"};
+        const char* hard[] = {"puppies", "dogs", "a puppy", "the dog", "beagle dogs"};
+        for (int i = 0; i < 40; ++i) {
+            const bool is_easy = i % 2 == 0;
+            const std::string topic = is_easy ? easy[i / 2 % 5] : hard[i / 2 % 5];
+            out << json{{"id", std::to_string(i)},
+                        {"prompt", "Tell me a story about " + topic + " number " + std::to_string(i)},
+                        {"models", {{"edge", {{"correct", is_easy}, {"cost_usd", 1e-6}}}, {"cloud", {{"correct", true}, {"cost_usd", 1e-4}}}}}}
+                       .dump()
+                << "\n";
+        }
+    }
+    const auto router = dir_.file("router.json");
+    const auto trained = run_command(std::string(HIRO_EXECUTABLE) + " router train --data " + outcomes +
+                                     " --models edge,cloud --method logistic --features tfidf --folds 2 --lambda 0.3 --out " + router + " 2>&1");
+    ASSERT_EQ(trained.exit_code, 0) << trained.out;
+    start_hiro("tiers:\n" + llama_tier("edge") + llama_tier("cloud") + "policies:\n  - {name: routed, file: '" + router + "'}\n");
+
+    auto ask = [&](const std::string& content) {
+        return post("/v1/chat/completions", json{{"model", "routed"},
+                                                 {"messages", {{{"role", "system"}, {"content", "Be brief."}}, {{"role", "user"}, {"content", content}}}},
+                                                 {"max_tokens", 4}}
+                                                .dump());
+    };
+    const Reply cats = ask("Tell me a story about cats");
+    ASSERT_EQ(cats.status, 200) << cats.body;
+    EXPECT_EQ(cats.header("x-hiro-tier"), "edge");
+    const Reply dogs = ask("Tell me a story about dogs");
+    ASSERT_EQ(dogs.status, 200) << dogs.body;
+    EXPECT_EQ(dogs.header("x-hiro-tier"), "cloud");
+    EXPECT_EQ(dogs.json()["hiro"]["tiers"].size(), 1u);  // decided before asking: the edge never ran
+}
+
 TEST_F(GatewayTest, UpstreamKilledMidStreamContinuesOnTheNextTier) {
     const int drip = start_fake({"drip", "200", "30"});
     start_hiro("tiers:\n  - {name: flaky, kind: openai, base_url: 'http://127.0.0.1:" + std::to_string(drip) + "/v1', fallback: [steady]}\n" +
