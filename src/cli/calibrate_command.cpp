@@ -44,13 +44,16 @@ struct Evaluation {
     std::string method;  // how it was tuned
     std::string policy;  // what it is
     double train_accuracy = 0, train_cost = 0;
+    double train_gap_se = 0;  // how precisely train measures the gap to the last tier
     bool train_met = false;
     double accuracy = 0, cost_vs_strong = 0, cost_per_1k = 0, escalation = 0, strong_accuracy = 0;
     bool met = false;
 };
 
-Evaluation measure(const policy::PolicySpec& spec, const core::OutcomeSet& held, const eval::CalibrationTarget& target) {
-    const eval::ReplayResult r = eval::replay(*policy::make_policy(spec), held);
+Evaluation measure(const policy::PolicySpec& spec, const core::OutcomeSet& train, const core::OutcomeSet& held,
+                   const eval::CalibrationTarget& target) {
+    const auto policy = policy::make_policy(spec);
+    const eval::ReplayResult r = eval::replay(*policy, held);
     const std::size_t strong = held.model_index(spec.tiers.back());
     Evaluation e;
     e.policy = r.policy;
@@ -60,6 +63,7 @@ Evaluation measure(const policy::PolicySpec& spec, const core::OutcomeSet& held,
     e.escalation = r.escalation_rate;
     e.strong_accuracy = held.accuracy(strong);
     e.met = eval::meets_target(target, e.accuracy, e.cost_per_1k, e.escalation, e.strong_accuracy);
+    e.train_gap_se = eval::gap_standard_error(eval::replay(*policy, train), train);
     return e;
 }
 
@@ -98,7 +102,7 @@ void run_calibrate(const CalibrateArgs& args) {
         for (auto method : {eval::SearchMethod::empirical, eval::SearchMethod::bootstrap, eval::SearchMethod::model, eval::SearchMethod::bagging}) {
             options.method = method;
             const auto c = eval::calibrate_cascade(train, chain, target, options);
-            Evaluation e = measure({"cascade", chain, c.thresholds, {}}, held, target);
+            Evaluation e = measure({"cascade", chain, c.thresholds, {}}, train, held, target);
             e.method = std::string(to_string(method));
             e.train_accuracy = c.accuracy;
             e.train_cost = c.cost / train.total_cost(train.model_index(chain.back()));
@@ -109,13 +113,13 @@ void run_calibrate(const CalibrateArgs& args) {
             options.method = chosen;
             const auto routed = eval::calibrate_routed(train, chain, args.router, target, options, args.folds);
             const double strong_cost = train.total_cost(train.model_index(chain.back()));
-            Evaluation alone = measure(routed.router_alone, held, target);
+            Evaluation alone = measure(routed.router_alone, train, held, target);
             alone.method = args.router + " router";
             alone.train_accuracy = routed.router_train_accuracy;
             alone.train_cost = routed.router_train_cost / strong_cost;
             alone.train_met = routed.router_met;
             rows.push_back(alone);
-            Evaluation e = measure(routed.route_cascade, held, target);
+            Evaluation e = measure(routed.route_cascade, train, held, target);
             e.method = "route+" + std::string(to_string(chosen));
             e.train_accuracy = routed.cascade.accuracy;
             e.train_cost = routed.cascade.cost / strong_cost;
@@ -128,11 +132,11 @@ void run_calibrate(const CalibrateArgs& args) {
     std::ostringstream table;
     table << fmt::format("cascade {} tuned to '{}' on {}; measured on {}\n", fmt::format("{}", fmt::join(chain, " -> ")), target.text,
                          args.train, held_name);
-    table << fmt::format("  {:<18} {:>9} {:>9} {:>6} | {:>9} {:>9} {:>9} {:>7} {:>9} {:>6}\n", "tuned by", "train acc", "cost/strg", "met",
+    table << fmt::format("  {:<18} {:>9} {:>9} {:>7} {:>6} | {:>9} {:>9} {:>9} {:>7} {:>9} {:>6}\n", "tuned by", "train acc", "cost/strg", "gap se", "met",
                          "held acc", "strong", "cost/strg", "saved", "escalated", "met");
     nlohmann::json report{{"train", args.train}, {"held_out", held_name}, {"chain", chain}, {"target", target.text}};
     for (std::size_t row = 0; row < per_pair[0].size(); ++row) {
-        std::vector<double> acc, strong, cost, esc, tacc, tcost;
+        std::vector<double> acc, strong, cost, esc, tacc, tcost, tse;
         std::size_t met = 0, tmet = 0;
         for (const auto& rows : per_pair) {
             const auto& e = rows[row];
@@ -142,21 +146,25 @@ void run_calibrate(const CalibrateArgs& args) {
             esc.push_back(e.escalation);
             tacc.push_back(e.train_accuracy);
             tcost.push_back(e.train_cost);
+            tse.push_back(e.train_gap_se);
             met += e.met ? 1 : 0;
             tmet += e.train_met ? 1 : 0;
         }
         const auto a = eval::spread_of(acc), c = eval::spread_of(cost);
         const auto& e0 = per_pair[0][row];
-        table << fmt::format("  {:<18} {:>9.4f} {:>9.3f} {:>6} | {:>9.4f} {:>9.4f} {:>9.3f} {:>6.1f}% {:>9.3f} {:>6}\n", e0.method,
-                             eval::spread_of(tacc).mean, eval::spread_of(tcost).mean, fmt::format("{}/{}", tmet, pairs.size()), a.mean,
+        table << fmt::format("  {:<18} {:>9.4f} {:>9.3f} {:>7.4f} {:>6} | {:>9.4f} {:>9.4f} {:>9.3f} {:>6.1f}% {:>9.3f} {:>6}\n", e0.method,
+                             eval::spread_of(tacc).mean, eval::spread_of(tcost).mean, eval::spread_of(tse).mean,
+                             fmt::format("{}/{}", tmet, pairs.size()), a.mean,
                              eval::spread_of(strong).mean, c.mean, 100 * (1 - c.mean),
                              eval::spread_of(esc).mean, fmt::format("{}/{}", met, pairs.size()));
-        if (pairs.size() > 1) table << fmt::format("  {:<18} {:>9} {:>9} {:>6} | {:>9.4f} {:>9} {:>9.3f}   (sd over folds)\n", "", "", "", "", a.sd, "", c.sd);
+        if (pairs.size() > 1) {
+            table << fmt::format("  {:<18} {:>9} {:>9} {:>7} {:>6} | {:>9.4f} {:>9} {:>9.3f}   (sd over folds)\n", "", "", "", "", "", a.sd, "", c.sd);
+        }
         nlohmann::json folds = nlohmann::json::array();
         for (const auto& rows : per_pair) {
             const auto& e = rows[row];
             folds.push_back({{"policy", e.policy}, {"train_accuracy", e.train_accuracy}, {"train_cost_vs_strong", e.train_cost},
-                             {"train_met", e.train_met}, {"accuracy", e.accuracy}, {"strong_accuracy", e.strong_accuracy},
+                             {"train_met", e.train_met}, {"train_gap_se", e.train_gap_se}, {"accuracy", e.accuracy}, {"strong_accuracy", e.strong_accuracy},
                              {"cost_vs_strong", e.cost_vs_strong}, {"cost_per_1k_usd", e.cost_per_1k}, {"escalation", e.escalation}, {"met", e.met}});
         }
         report["results"].push_back({{"tuned_by", e0.method}, {"accuracy_mean", a.mean}, {"accuracy_sd", a.sd}, {"cost_vs_strong_mean", c.mean},
@@ -195,18 +203,26 @@ void run_calibrate(const CalibrateArgs& args) {
         table << fmt::format("  {:<22} {:>10.4f} {:>10.4f} {:>10.4f}\n", chain[t], r, p, i);
         report["ece"].push_back({{"tier", chain[t]}, {"raw", r}, {"platt", p}, {"isotonic", i}});
     }
+    // The written policy is tuned on every train query with the chosen method.
+    options.method = chosen;
+    policy::PolicySpec spec{"cascade", chain, {}, {}};
+    if (args.router.empty()) {
+        spec.thresholds = eval::calibrate_cascade(all_train, chain, target, options).thresholds;
+    } else {
+        spec = eval::calibrate_routed(all_train, chain, args.router, target, options, args.folds).route_cascade;
+    }
+    // Whether the train split can certify the target at all.
+    const double gap_se = eval::gap_standard_error(eval::replay(*policy::make_policy(spec), all_train), all_train);
+    if (target.kind == eval::CalibrationTarget::Kind::near_strong && gap_se > target.value) {
+        table << fmt::format("warning: on {} train queries the {} policy's accuracy gap to {} has a standard error of {:.4f}, more than the\n"
+                             "  {:.4f} the target allows: held-out results scatter around the target by about that much (a larger train\n"
+                             "  split narrows it; --method bootstrap with a higher --level buys a margin)\n",
+                             all_train.size(), args.method, chain.back(), gap_se, target.value);
+    }
+
     if (args.json != "-") std::cout << table.str();
     if (!args.json.empty()) write_json(args.json, report);
-
     if (!args.out.empty()) {
-        // The written policy is tuned on every train query with the chosen method.
-        options.method = chosen;
-        policy::PolicySpec spec{"cascade", chain, {}, {}};
-        if (args.router.empty()) {
-            spec.thresholds = eval::calibrate_cascade(all_train, chain, target, options).thresholds;
-        } else {
-            spec = eval::calibrate_routed(all_train, chain, args.router, target, options, args.folds).route_cascade;
-        }
         write_json(args.out, nlohmann::json(spec));
         spdlog::info("wrote {} ({} thresholds tuned by {} on all {} train queries)", args.out, spec.kind, args.method, all_train.size());
     }
@@ -227,7 +243,9 @@ void add_calibrate_command(CLI::App& app) {
         "  model      on 20,000 draws from a probabilistic model of the tiers' joint confidence (Gaussian copula,\n"
         "             isotonic P(correct | confidence)), as rational cascade tuning does;\n"
         "  bagging    the empirical search on each of 200 resamples, then the median threshold per tier.\n"
-        "All four are reported; --out writes the --method one, fitted on all of --train. Also reports each tier's\n"
+        "All four are reported, each with the standard error of its accuracy gap to the last tier on train ('gap se':\n"
+        "when it exceeds a strong-D target's D, the train split cannot tell meeting the target from missing it);\n"
+        "--out writes the --method one, fitted on all of --train. Also reports each tier's\n"
         "expected calibration error raw, after Platt scaling and after isotonic regression (fitted on train).\n"
         "With --router METHOD (logistic, knn or mf), also fits a router on train and reports, on the same split, the\n"
         "router alone and route-then-cascade (the router picks the starting tier, the cascade goes up), both tuned to\n"

@@ -319,6 +319,23 @@ std::string_view to_string(SearchMethod method) {
     return "?";
 }
 
+double gap_standard_error(const ReplayResult& replayed, const core::OutcomeSet& set) {
+    const std::size_t n = replayed.chosen.size();
+    if (n < 2 || n != set.size()) return 0.0;
+    std::vector<std::size_t> model_of;
+    for (const auto& tier : replayed.tiers) model_of.push_back(set.model_index(tier));
+    double sum = 0.0, squares = 0.0;
+    for (std::size_t row = 0; row < n; ++row) {
+        const auto& models = set.records[row].models;
+        const double d = (models[model_of[replayed.chosen[row]]].correct ? 1.0 : 0.0) - (models[model_of.back()].correct ? 1.0 : 0.0);
+        sum += d;
+        squares += d * d;
+    }
+    const double mean = sum / static_cast<double>(n);
+    const double variance = (squares - static_cast<double>(n) * mean * mean) / static_cast<double>(n - 1);
+    return std::sqrt(std::max(0.0, variance) / static_cast<double>(n));
+}
+
 bool meets_target(const CalibrationTarget& target, double accuracy, double cost_per_1k, double escalation, double strong_accuracy) {
     switch (target.kind) {
         case CalibrationTarget::Kind::accuracy: return accuracy >= target.value - 1e-12;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/outcome.h"
+#include "eval/replay.h"
 
 namespace hiro::eval {
 
@@ -57,6 +58,12 @@ struct CascadeCalibration {
 CascadeCalibration calibrate_cascade(const core::OutcomeSet& train, const std::vector<std::string>& chain,
                                      const CalibrationTarget& target, const CalibrationOptions& options,
                                      const std::vector<std::size_t>& start_tier = {});
+
+// How precisely a file measures a replayed policy's accuracy gap to its last
+// tier: the standard error of the per-query paired difference (answer
+// correct - last tier correct). When it exceeds a strong-D target's D, the
+// file cannot tell a cascade that meets the target from one that misses it.
+double gap_standard_error(const ReplayResult& replayed, const core::OutcomeSet& set);
 
 // Whether a result meets the target on a file (for the test split).
 bool meets_target(const CalibrationTarget& target, double accuracy, double cost_per_1k, double escalation, double strong_accuracy);

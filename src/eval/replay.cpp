@@ -92,6 +92,7 @@ ReplayResult replay(const policy::Policy& policy, const core::OutcomeSet& set) {
             result.reached[p] += 1.0;
         }
         result.answered[d.chosen] += 1.0;
+        result.chosen.push_back(d.chosen);
         correct += record.models[models[d.chosen]].correct ? 1.0 : 0.0;
         // Escalated: the answer came from a tier asked after an earlier answer was rejected.
         escalated += d.tried.size() > 1 && d.chosen == d.tried.back() ? 1.0 : 0.0;

@@ -21,6 +21,7 @@ struct ReplayResult {
     double escalation_rate = 0.0;         // share answered by a tier asked after an earlier answer was rejected
     std::vector<double> reached;          // per tier: share of queries that asked it
     std::vector<double> answered;         // per tier: share of queries it answered
+    std::vector<std::size_t> chosen;      // per query: the tier (position) whose answer was kept
 };
 
 // The most accurate model of the file (ties: the costlier one), the yardstick

@@ -127,6 +127,13 @@ TEST(CalibrateCommand, TunesOnTrainReportsTestAndWritesAPolicy) {
     ASSERT_EQ(r.exit_code, 0) << r.out;
     EXPECT_THAT(r.out, HasSubstr("5-fold stratified CV"));
     EXPECT_THAT(r.out, HasSubstr("(sd over folds)"));
+
+    // A target finer than the train split can measure is called out.
+    r = run_command(hiro("calibrate --train " + outcome_file("mmlu_llama_train.jsonl") + " --test " + outcome_file("mmlu_llama_test.jsonl") +
+                         " --chain llama3.2-3b,llama3.1-70b,llama3.1-405b --method empirical"));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("gap se"));
+    EXPECT_THAT(r.out, HasSubstr("warning: on 285 train queries the empirical policy's accuracy gap to llama3.1-405b has a standard error of 0.0"));
 }
 
 TEST(CalibrateCommand, ComparesRouteThenCascadeWithRouterAndCascadeOnTheSameSplit) {

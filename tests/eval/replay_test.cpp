@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "core/error.h"
 #include "core/outcome_reader.h"
 #include "core/price_table.h"
+#include "eval/cascade_calibration.h"
 #include "eval/eval_report.h"
 #include "policy/registry.h"
 #include "test_paths.h"
@@ -18,7 +21,10 @@ TEST(Replay, ChainCascadePaysEveryTierItAsked) {
     const ReplayResult r = replay(*policy::make_policy({"cascade", chain, {-0.3, -0.2}, {}}), set);
     double cost = 0, latency = 0, correct = 0;
     std::size_t reached_third = 0;
+    std::vector<std::size_t> chosen;
+    std::vector<double> gap;  // per query: answer correct - 405b correct
     for (const auto& rec : set.records) {
+        const double strong = rec.models[set.model_index(chain[2])].correct ? 1.0 : 0.0;
         const auto& a = rec.models[set.model_index(chain[0])];
         const auto& b = rec.models[set.model_index(chain[1])];
         const auto& c = rec.models[set.model_index(chain[2])];
@@ -26,18 +32,24 @@ TEST(Replay, ChainCascadePaysEveryTierItAsked) {
         latency += *a.latency_ms;
         if (*a.confidence >= -0.3) {
             correct += a.correct;
+            chosen.push_back(0);
+            gap.push_back(a.correct - strong);
             continue;
         }
         cost += *b.cost_usd;
         latency += *b.latency_ms;
         if (*b.confidence >= -0.2) {
             correct += b.correct;
+            chosen.push_back(1);
+            gap.push_back(b.correct - strong);
             continue;
         }
         cost += *c.cost_usd;
         latency += *c.latency_ms;
         correct += c.correct;
         ++reached_third;
+        chosen.push_back(2);
+        gap.push_back(0.0);
     }
     const auto n = static_cast<double>(set.size());
     EXPECT_NEAR(r.accuracy, correct / n, 1e-12);
@@ -46,6 +58,13 @@ TEST(Replay, ChainCascadePaysEveryTierItAsked) {
     EXPECT_NEAR(r.reached[2], static_cast<double>(reached_third) / n, 1e-12);
     EXPECT_NEAR(r.answered[0] + r.answered[1] + r.answered[2], 1.0, 1e-12);
     EXPECT_NEAR(r.cost_vs_strongest, cost / set.total_cost(set.model_index("llama3.1-405b")), 1e-12);
+    EXPECT_EQ(r.chosen, chosen);
+    // The gap's standard error: sample sd of the paired differences over sqrt(n).
+    double mean = 0, squares = 0;
+    for (double d : gap) mean += d / n;
+    for (double d : gap) squares += (d - mean) * (d - mean);
+    EXPECT_NEAR(gap_standard_error(r, set), std::sqrt(squares / (n - 1) / n), 1e-12);
+    EXPECT_GT(gap_standard_error(r, set), 0.005);  // 285 queries cannot pin a 0.01 gap down
 }
 
 TEST(Replay, ConsistencyCascadeOnMmluPro) {
