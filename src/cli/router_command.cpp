@@ -3,10 +3,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
-#include <sstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -69,6 +70,44 @@ std::vector<std::string> default_tiers(const core::OutcomeSet& set) {
     return tiers;
 }
 
+// What the routers are trained on and measured against.
+struct RouterStudy {
+    core::OutcomeSet data;
+    std::optional<core::OutcomeSet> test;
+    std::vector<std::string> tiers;     // cheapest first
+    std::vector<eval::Fold> folds;      // without a test file
+    std::string held_name;              // "test file" or "5-fold CV"
+    bool costed = false;                // every tier has recorded costs on the held-out queries
+    std::vector<double> tier_cost;      // relative, from the training queries
+    double cost_lo = 0.0, cost_hi = 0.0;  // AIQ's range: the cheapest and costliest tier on the held-out queries
+
+    const core::OutcomeSet& held() const { return test ? *test : data; }
+};
+
+RouterStudy prepare(const RouterArgs& args) {
+    RouterStudy s;
+    s.data = load(args.data, args.prices);
+    if (!args.split.empty()) s.data = eval::subset(s.data, eval::rows_of_split(s.data, args.split));
+    if (!args.test.empty()) s.test = load(args.test, args.prices);
+    s.tiers = args.models.empty() ? default_tiers(s.data) : args.models;
+    if (s.tiers.size() < 2) throw core::Error(core::ErrorCode::invalid_input, "--models needs at least two models, cheapest first");
+    if (!s.test) s.folds = eval::stratified_folds(s.data, args.folds, args.seed);
+    s.held_name = s.test ? "test file" : fmt::format("{}-fold CV", args.folds);
+    spdlog::info("{} training queries, {} tiers ({} -> {}); held out: {}", s.data.size(), s.tiers.size(), s.tiers.front(), s.tiers.back(),
+                 s.test ? args.test : fmt::format("{}-fold stratified cross-validation (seed {})", args.folds, args.seed));
+    const core::OutcomeSet& held = s.held();
+    s.costed = true;
+    s.cost_lo = 1e300;
+    for (const auto& t : s.tiers) {
+        const std::size_t m = held.model_index(t);
+        s.costed = s.costed && held.has_cost(m);
+        s.cost_lo = std::min(s.cost_lo, held.total_cost(m));
+        s.cost_hi = std::max(s.cost_hi, held.total_cost(m));
+    }
+    s.tier_cost = eval::relative_tier_cost(s.data, s.tiers);
+    return s;
+}
+
 // One method's held-out figures.
 struct MethodResult {
     std::string method;
@@ -79,116 +118,85 @@ struct MethodResult {
     double seconds = 0.0;
 };
 
-void run_router_train(const RouterArgs& args) {
-    core::OutcomeSet data = load(args.data, args.prices);
-    if (!args.split.empty()) data = eval::subset(data, eval::rows_of_split(data, args.split));
-    std::optional<core::OutcomeSet> test;
-    if (!args.test.empty()) test = load(args.test, args.prices);
-    const std::vector<std::string> tiers = args.models.empty() ? default_tiers(data) : args.models;
-    if (tiers.size() < 2) throw core::Error(core::ErrorCode::invalid_input, "--models needs at least two models, cheapest first");
-    const core::OutcomeSet& held = test ? *test : data;
-    const std::size_t weak = held.model_index(tiers.front()), strong = held.model_index(tiers.back());
-    const auto folds = test ? std::vector<eval::Fold>{} : eval::stratified_folds(data, args.folds, args.seed);
-    spdlog::info("{} training queries, {} tiers ({} -> {}); held out: {}", data.size(), tiers.size(), tiers.front(), tiers.back(),
-                 test ? args.test : fmt::format("{}-fold stratified cross-validation (seed {})", args.folds, args.seed));
-
-    const bool costed = [&] {
-        for (const auto& t : tiers) if (!held.has_cost(held.model_index(t))) return false;
-        return true;
-    }();
-    const std::vector<double> tier_cost = eval::relative_tier_cost(data, tiers);
-    double cost_lo = 1e300, cost_hi = 0;
-    for (const auto& t : tiers) {
-        cost_lo = std::min(cost_lo, held.total_cost(held.model_index(t)));
-        cost_hi = std::max(cost_hi, held.total_cost(held.model_index(t)));
-    }
-
-    std::vector<MethodResult> results;
-    for (const auto& method : args.methods) {
-        const auto start = std::chrono::steady_clock::now();
-        const eval::RouterTrainOptions options = train_options(args, method, tiers);
-        auto fit_and_predict = [&](const core::OutcomeSet& train, const core::OutcomeSet& on) {
-            return eval::predict_quality(*eval::train_router(train, options), on);
-        };
-        MethodResult r{method, {}, {}, 0.0, {}, 0.0};
-        eval::Predictions p;
-        if (test) {
-            p = fit_and_predict(data, *test);
-            r.fold_apgr.push_back(eval::router_apgr(*test, weak, strong, eval::gain_scores(p, 0, tiers.size() - 1)));
-        } else {
-            p = eval::out_of_fold_predictions(data, folds, fit_and_predict);
-            for (const auto& fold : folds) {
-                eval::Predictions fp;
-                for (std::size_t row : fold.test) fp.push_back(p[row]);
-                r.fold_apgr.push_back(eval::router_apgr(eval::subset(data, fold.test), weak, strong, eval::gain_scores(fp, 0, tiers.size() - 1)));
-            }
-        }
-        r.apgr = eval::spread_of(r.fold_apgr);
-        r.curve = eval::utility_curve(held, tiers, p, tier_cost);
-        if (costed) r.aiq = eval::aiq(eval::cost_points(r.curve), cost_lo, cost_hi);
-        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        spdlog::info("{}: held-out APGR {:.3f} (sd {:.3f}) in {:.1f} s", method, r.apgr.mean, r.apgr.sd, r.seconds);
-        results.push_back(std::move(r));
-    }
-    // Best by AIQ over the whole cost range when there are costs, else by APGR.
-    const auto best = std::max_element(results.begin(), results.end(), [&](const auto& a, const auto& b) {
-        return costed ? a.aiq < b.aiq : a.apgr.mean < b.apgr.mean;
-    });
-
-    // The written router's lambda: given, or the cheapest held-out point
-    // within one accuracy point of the best held-out accuracy.
-    double lambda = args.lambda;
-    if (lambda < 0) {
-        double top = 0;
-        for (const auto& pt : best->curve) top = std::max(top, pt.accuracy);
-        double cheapest = 1e300;
-        for (const auto& pt : best->curve) {
-            const double c = costed ? pt.cost : pt.share.back();
-            if (pt.accuracy >= top - 0.01 && c < cheapest) {
-                cheapest = c;
-                lambda = pt.lambda;
-            }
+MethodResult measure_method(const RouterStudy& s, const RouterArgs& args, const std::string& method) {
+    const auto start = std::chrono::steady_clock::now();
+    const eval::RouterTrainOptions options = train_options(args, method, s.tiers);
+    auto fit_and_predict = [&](const core::OutcomeSet& train, const core::OutcomeSet& on) {
+        return eval::predict_quality(*eval::train_router(train, options), on);
+    };
+    auto apgr_on = [&](const core::OutcomeSet& set, const eval::Predictions& p) {
+        return eval::router_apgr(set, set.model_index(s.tiers.front()), set.model_index(s.tiers.back()), eval::gain_scores(p, 0, s.tiers.size() - 1));
+    };
+    MethodResult r{method, {}, {}, 0.0, {}, 0.0};
+    eval::Predictions p;
+    if (s.test) {
+        p = fit_and_predict(s.data, *s.test);
+        r.fold_apgr.push_back(apgr_on(*s.test, p));
+    } else {
+        p = eval::out_of_fold_predictions(s.data, s.folds, fit_and_predict);
+        for (const auto& fold : s.folds) {
+            eval::Predictions fp;
+            for (std::size_t row : fold.test) fp.push_back(p[row]);
+            r.fold_apgr.push_back(apgr_on(eval::subset(s.data, fold.test), fp));
         }
     }
+    r.apgr = eval::spread_of(r.fold_apgr);
+    r.curve = eval::utility_curve(s.held(), s.tiers, p, s.tier_cost);
+    if (s.costed) r.aiq = eval::aiq(eval::cost_points(r.curve), s.cost_lo, s.cost_hi);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    spdlog::info("{}: held-out APGR {:.3f} (sd {:.3f}) in {:.1f} s", method, r.apgr.mean, r.apgr.sd, r.seconds);
+    return r;
+}
 
-    std::optional<eval::NestedSelection> nested;
-    if (args.nested) {
-        if (test) throw core::Error(core::ErrorCode::invalid_input, "--nested measures the choice of method by cross-validation; drop --test");
-        nested = eval::nested_router_selection(data, folds, args.folds, args.seed, args.methods, train_options(args, args.methods.front(), tiers));
-        for (std::size_t f = 0; f < folds.size(); ++f) {
-            spdlog::info("nested fold {}/{}: inner CV picked {} (inner APGR {:.3f}); outer APGR {:.3f}", f + 1, folds.size(), nested->picked[f],
-                         nested->inner_apgr[f], nested->fold_apgr[f]);
+// The written router's lambda: given, or the cheapest held-out point within
+// one accuracy point of the best held-out accuracy.
+double written_lambda(const MethodResult& best, bool costed, double given) {
+    if (given >= 0) return given;
+    double top = 0, cheapest = 1e300, lambda = 0;
+    for (const auto& pt : best.curve) top = std::max(top, pt.accuracy);
+    for (const auto& pt : best.curve) {
+        const double c = costed ? pt.cost : pt.share.back();
+        if (pt.accuracy >= top - 0.01 && c < cheapest) {
+            cheapest = c;
+            lambda = pt.lambda;
         }
     }
+    return lambda;
+}
 
-    const std::string held_name = test ? "test file" : fmt::format("{}-fold CV", args.folds);
-    std::ostringstream table;
-    table << fmt::format("router {} -> {} over {} tiers; {} training queries; held out: {}\n", tiers.front(), tiers.back(),
-                             tiers.size(), data.size(), held_name);
-    table << fmt::format("  {:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8}\n", "method", "APGR", "sd", "min", "max", "AIQ", "seconds");
+// The yardstick for AIQ: picking one fixed model per budget (the hull of the models alone).
+double models_aiq(const RouterStudy& s) {
+    std::vector<eval::CostAccuracy> alone;
+    for (const auto& t : s.tiers) alone.push_back({s.held().total_cost(s.held().model_index(t)), s.held().accuracy(s.held().model_index(t)), t});
+    return s.costed ? eval::aiq(alone, s.cost_lo, s.cost_hi) : 0.0;
+}
+
+std::string format_table(const RouterStudy& s, const std::vector<MethodResult>& results, const MethodResult& best,
+                         const std::optional<eval::NestedSelection>& nested) {
+    std::string table = fmt::format("router {} -> {} over {} tiers; {} training queries; held out: {}\n", s.tiers.front(), s.tiers.back(),
+                                    s.tiers.size(), s.data.size(), s.held_name);
+    table += fmt::format("  {:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8}\n", "method", "APGR", "sd", "min", "max", "AIQ", "seconds");
     for (const auto& r : results) {
         auto over_folds = [&](double v) { return r.fold_apgr.size() > 1 ? fmt::format("{:.3f}", v) : std::string("-"); };
-        table << fmt::format("  {:<10} {:>8.3f} {:>8} {:>8} {:>8} {:>9} {:>8.1f}\n", r.method, r.apgr.mean, over_folds(r.apgr.sd),
-                             over_folds(r.apgr.min), over_folds(r.apgr.max), costed ? fmt::format("{:.4f}", r.aiq) : "-", r.seconds);
+        table += fmt::format("  {:<10} {:>8.3f} {:>8} {:>8} {:>8} {:>9} {:>8.1f}\n", r.method, r.apgr.mean, over_folds(r.apgr.sd),
+                             over_folds(r.apgr.min), over_folds(r.apgr.max), s.costed ? fmt::format("{:.4f}", r.aiq) : "-", r.seconds);
     }
     if (nested) {
         const auto spread = eval::spread_of(nested->fold_apgr);
-        table << fmt::format("  {:<10} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f}   (method picked per fold by inner CV: {})\n", "nested", spread.mean,
+        table += fmt::format("  {:<10} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f}   (method picked per fold by inner CV: {})\n", "nested", spread.mean,
                              spread.sd, spread.min, spread.max, fmt::join(nested->picked, ", "));
     }
-    table << fmt::format("  {:<10} {:>8.3f}   (expected; RouteLLM's APGR for a random router)\n", "random", 0.5);
-    // The yardstick for AIQ: picking one fixed model per budget (the hull of the models alone).
-    std::vector<eval::CostAccuracy> alone;
-    for (const auto& t : tiers) alone.push_back({held.total_cost(held.model_index(t)), held.accuracy(held.model_index(t)), t});
-    const double models_aiq = costed ? eval::aiq(alone, cost_lo, cost_hi) : 0.0;
-    if (costed) table << fmt::format("  {:<10} {:>8} {:>8} {:>8} {:>8} {:>9.4f}   (one fixed model per budget)\n", "models", "-", "", "", "", models_aiq);
-    table << fmt::format("best: {} by {} (APGR is between {} and {}; AIQ over every tier's cost range)\n", best->method,
-                         costed ? "AIQ" : "APGR", tiers.front(), tiers.back());
+    table += fmt::format("  {:<10} {:>8.3f}   (expected; RouteLLM's APGR for a random router)\n", "random", 0.5);
+    if (s.costed) table += fmt::format("  {:<10} {:>8} {:>8} {:>8} {:>8} {:>9.4f}   (one fixed model per budget)\n", "models", "-", "", "", "", models_aiq(s));
+    table += fmt::format("best: {} by {} (APGR is between {} and {}; AIQ over every tier's cost range)\n", best.method, s.costed ? "AIQ" : "APGR",
+                         s.tiers.front(), s.tiers.back());
+    return table;
+}
 
-    if (args.json != "-") std::cout << table.str();
-
-    nlohmann::json report{{"data", args.data}, {"held_out", held_name}, {"tiers", tiers}, {"best", best->method}, {"lambda", lambda}};
-    if (costed) report["models_aiq"] = models_aiq;
+nlohmann::json report_json(const RouterStudy& s, const RouterArgs& args, const std::vector<MethodResult>& results, const MethodResult& best,
+                           double lambda, const std::optional<eval::NestedSelection>& nested) {
+    nlohmann::json report{{"data", args.data}, {"held_out", s.held_name}, {"tiers", s.tiers}, {"best", best.method}, {"lambda", lambda}};
+    if (s.costed) report["models_aiq"] = models_aiq(s);
     if (nested) {
         report["nested"] = {{"picked", nested->picked}, {"inner_apgr", nested->inner_apgr}, {"fold_apgr", nested->fold_apgr},
                             {"apgr_mean", eval::spread_of(nested->fold_apgr).mean}};
@@ -197,39 +205,67 @@ void run_router_train(const RouterArgs& args) {
         nlohmann::json curve = nlohmann::json::array();
         for (const auto& pt : r.curve) curve.push_back({{"lambda", pt.lambda}, {"accuracy", pt.accuracy}, {"cost_usd", pt.cost}, {"share", pt.share}});
         report["methods"].push_back({{"method", r.method}, {"fold_apgr", r.fold_apgr}, {"apgr_mean", r.apgr.mean}, {"apgr_sd", r.apgr.sd},
-                                     {"aiq", costed ? nlohmann::json(r.aiq) : nlohmann::json(nullptr)}, {"seconds", r.seconds}, {"curve", curve}});
+                                     {"aiq", s.costed ? nlohmann::json(r.aiq) : nlohmann::json(nullptr)}, {"seconds", r.seconds}, {"curve", curve}});
     }
-    if (!args.json.empty()) write_json(args.json, report);
+    return report;
+}
 
-    if (!args.plot.empty()) {
-        const double per_1k = 1000.0 / static_cast<double>(held.size());
-        eval::SvgChart chart(fmt::format("Utility router (argmax quality - lambda x cost) — {}", std::filesystem::path(args.data).filename().string()),
-                             costed ? "cost (USD per 1,000 queries)" : "share of queries sent to the last tier", "accuracy");
-        chart.add_note(fmt::format("held out: {}; {} queries", held_name, held.size()));
-        auto x_of = [&](const eval::UtilityPoint& pt) { return costed ? pt.cost * per_1k : pt.share.back(); };
-        const char* colors[] = {"#d62728", "#ff7f0e", "#9467bd"};
-        for (std::size_t i = 0; i < results.size(); ++i) {
-            std::vector<std::pair<double, double>> line;
-            for (const auto& pt : results[i].curve) line.emplace_back(x_of(pt), pt.accuracy);
-            std::sort(line.begin(), line.end());
-            chart.add_line(std::move(line), costed ? fmt::format("{} router (AIQ {:.3f})", results[i].method, results[i].aiq)
-                                                   : fmt::format("{} router (APGR {:.3f})", results[i].method, results[i].apgr.mean),
-                           colors[i % 3]);
+// Each method's lambda curve against every model alone and the oracle.
+void write_plot(const RouterStudy& s, const std::vector<MethodResult>& results, const std::string& data, const std::string& path) {
+    const core::OutcomeSet& held = s.held();
+    const double per_1k = 1000.0 / static_cast<double>(held.size());
+    eval::SvgChart chart(fmt::format("Utility router (argmax quality - lambda x cost) — {}", std::filesystem::path(data).filename().string()),
+                         s.costed ? "cost (USD per 1,000 queries)" : "share of queries sent to the last tier", "accuracy");
+    chart.add_note(fmt::format("held out: {}; {} queries", s.held_name, held.size()));
+    auto x_of = [&](const eval::UtilityPoint& pt) { return s.costed ? pt.cost * per_1k : pt.share.back(); };
+    const char* colors[] = {"#d62728", "#ff7f0e", "#9467bd"};
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        std::vector<std::pair<double, double>> line;
+        for (const auto& pt : results[i].curve) line.emplace_back(x_of(pt), pt.accuracy);
+        std::sort(line.begin(), line.end());
+        chart.add_line(std::move(line), s.costed ? fmt::format("{} router (AIQ {:.3f})", results[i].method, results[i].aiq)
+                                                 : fmt::format("{} router (APGR {:.3f})", results[i].method, results[i].apgr.mean),
+                       colors[i % 3]);
+    }
+    for (std::size_t i = 0; i < s.tiers.size(); ++i) {
+        const std::size_t m = held.model_index(s.tiers[i]);
+        chart.add_point(s.costed ? held.total_cost(m) * per_1k : (i + 1 == s.tiers.size() ? 1.0 : 0.0), held.accuracy(m), s.tiers[i], "#1f77b4");
+    }
+    const auto oracle = eval::replay(*policy::make_policy({"oracle", s.tiers, {}, {}}), held);
+    chart.add_point(s.costed ? oracle.total_cost * per_1k : oracle.answered.back(), oracle.accuracy, "oracle (upper bound)", "#2ca02c");
+    chart.write(path);
+    spdlog::info("wrote {}", path);
+}
+
+void run_router_train(const RouterArgs& args) {
+    if (args.nested && !args.test.empty()) {
+        throw core::Error(core::ErrorCode::invalid_input, "--nested measures the choice of method by cross-validation; drop --test");
+    }
+    const RouterStudy s = prepare(args);
+    std::vector<MethodResult> results;
+    for (const auto& method : args.methods) results.push_back(measure_method(s, args, method));
+    // Best by AIQ over the whole cost range when there are costs, else by APGR.
+    const MethodResult& best = *std::max_element(results.begin(), results.end(), [&](const auto& a, const auto& b) {
+        return s.costed ? a.aiq < b.aiq : a.apgr.mean < b.apgr.mean;
+    });
+    const double lambda = written_lambda(best, s.costed, args.lambda);
+
+    std::optional<eval::NestedSelection> nested;
+    if (args.nested) {
+        nested = eval::nested_router_selection(s.data, s.folds, args.folds, args.seed, args.methods, train_options(args, args.methods.front(), s.tiers));
+        for (std::size_t f = 0; f < s.folds.size(); ++f) {
+            spdlog::info("nested fold {}/{}: inner CV picked {} (inner APGR {:.3f}); outer APGR {:.3f}", f + 1, s.folds.size(), nested->picked[f],
+                         nested->inner_apgr[f], nested->fold_apgr[f]);
         }
-        for (std::size_t i = 0; i < tiers.size(); ++i) {
-            const std::size_t m = held.model_index(tiers[i]);
-            chart.add_point(costed ? held.total_cost(m) * per_1k : (i + 1 == tiers.size() ? 1.0 : 0.0), held.accuracy(m), tiers[i], "#1f77b4");
-        }
-        const auto oracle = eval::replay(*policy::make_policy({"oracle", tiers, {}, {}}), held);
-        chart.add_point(costed ? oracle.total_cost * per_1k : oracle.answered.back(), oracle.accuracy, "oracle (upper bound)", "#2ca02c");
-        chart.write(args.plot);
-        spdlog::info("wrote {}", args.plot);
     }
 
+    if (args.json != "-") std::cout << format_table(s, results, best, nested);
+    if (!args.json.empty()) write_json(args.json, report_json(s, args, results, best, lambda, nested));
+    if (!args.plot.empty()) write_plot(s, results, args.data, args.plot);
     if (!args.out.empty()) {
-        const auto model = eval::train_router(data, train_options(args, best->method, tiers));  // every training query; nothing from --test
-        write_json(args.out, nlohmann::json(eval::router_spec(*model, tiers, lambda)));
-        spdlog::info("wrote {} ({} router fitted on all {} training queries, lambda {:.4g})", args.out, best->method, data.size(), lambda);
+        const auto model = eval::train_router(s.data, train_options(args, best.method, s.tiers));  // every training query; nothing from --test
+        write_json(args.out, nlohmann::json(eval::router_spec(*model, s.tiers, lambda)));
+        spdlog::info("wrote {} ({} router fitted on all {} training queries, lambda {:.4g})", args.out, best.method, s.data.size(), lambda);
     }
 }
 
