@@ -16,8 +16,9 @@ std::unique_ptr<Tier> make_tier(const TierSpec& spec) {
         model.path = spec.model_path;
         model.context = spec.context;
         model.threads = spec.threads;
-        return std::make_unique<LocalTier>(std::make_shared<engine::Engine>(std::move(model)),
-                                           LocalTierOptions{spec.name, spec.price, spec.energy_j_per_token, 0.0});
+        auto engine = std::make_shared<engine::Engine>(std::move(model));
+        engine->warm_up();  // a served tier answers its first request as fast as its later ones
+        return std::make_unique<LocalTier>(std::move(engine), LocalTierOptions{spec.name, spec.price, spec.energy_j_per_token, 0.0});
     }
     throw core::Error(core::ErrorCode::invalid_input, "tier '" + spec.name + "': unknown kind '" + spec.kind + "' (use local or openai)");
 }

@@ -46,6 +46,11 @@ public:
 
     const Model& model() const { return model_; }
 
+    // Creates a pooled context and decodes one token in it, so that the first
+    // request pays neither for context creation nor for paging in the mapped
+    // weights (llama-server warms its slots up the same way).
+    void warm_up();
+
     // Thread-safe. Throws an invalid_input Error when the prompt is empty or
     // does not fit the context; a stop request (from any thread, also during
     // prompt processing) ends it with finish_reason "cancelled".

@@ -79,6 +79,17 @@ TEST(Engine, GreedyTokensAndLogprobsEqualLlamaServers) {
     EXPECT_EQ(g.answer.finish_reason, "length");
 }
 
+// The warm-up token must not linger in the context the first request gets.
+TEST(Engine, WarmUpLeavesNoTraceInTheFirstAnswer) {
+    Engine warmed(ModelOptions{.path = stories, .threads = 1});
+    warmed.warm_up();
+    const Generation a = run(warmed, fixed_prompt, greedy(12));
+    const Generation b = run(shared_engine(), fixed_prompt, greedy(12));
+    EXPECT_EQ(a.answer.text, b.answer.text);
+    ASSERT_EQ(a.answer.tokens.size(), b.answer.tokens.size());
+    for (std::size_t i = 0; i < a.answer.tokens.size(); ++i) EXPECT_NEAR(a.answer.tokens[i].logprob, b.answer.tokens[i].logprob, 1e-5);
+}
+
 TEST(Engine, MissingModelFileIsNotFound) {
     const auto e = error_of([] { Engine engine(ModelOptions{.path = "/nonexistent/model.gguf"}); });
     EXPECT_EQ(e.code(), core::ErrorCode::not_found);
