@@ -66,7 +66,7 @@ std::array<double, statistics> raw_statistics(std::string_view text) {
             continue;
         }
         percents += c == '%';
-        currency += c == '$' || c == '#';
+        currency += c == '$' || text.substr(i).starts_with("€") || text.substr(i).starts_with("£");
         questions += c == '?';
         lines += c == '\n';
         symbols += c == '=' || c == '+' || c == '*' || c == '^' || c == '{' || c == '}' || c == '(' || c == ')' || c == '<' || c == '>';
@@ -86,7 +86,7 @@ class PromptStatistics final : public FeatureExtractor {
 public:
     PromptStatistics(std::vector<double> mean, std::vector<double> sd) : mean_(std::move(mean)), sd_(std::move(sd)) {}
 
-    std::size_t dimension() const override { return names.size(); }
+    std::size_t dimension() const override { return statistics; }
 
     SparseVector extract(std::string_view text) const override {
         const auto raw = raw_statistics(text);
