@@ -111,7 +111,7 @@ RouterStudy prepare(const RouterArgs& args) {
 // One method's held-out figures.
 struct MethodResult {
     std::string method;
-    std::vector<double> fold_apgr;  // per test fold (or the one test file)
+    std::vector<double> fold_apgr, fold_cpt50, fold_cpt80;  // per test fold (or the one test file)
     eval::Spread apgr;
     double aiq = 0.0;
     std::vector<eval::UtilityPoint> curve;  // on held-out predictions
@@ -124,20 +124,24 @@ MethodResult measure_method(const RouterStudy& s, const RouterArgs& args, const 
     auto fit_and_predict = [&](const core::OutcomeSet& train, const core::OutcomeSet& on) {
         return eval::predict_quality(*eval::train_router(train, options), on);
     };
-    auto apgr_on = [&](const core::OutcomeSet& set, const eval::Predictions& p) {
-        return eval::router_apgr(set, set.model_index(s.tiers.front()), set.model_index(s.tiers.back()), eval::gain_scores(p, 0, s.tiers.size() - 1));
+    MethodResult r{method, {}, {}, {}, {}, 0.0, {}, 0.0};
+    auto add_fold = [&](const core::OutcomeSet& set, const eval::Predictions& p) {
+        const auto m = eval::router_metrics(set, set.model_index(s.tiers.front()), set.model_index(s.tiers.back()),
+                                            eval::gain_scores(p, 0, s.tiers.size() - 1));
+        r.fold_apgr.push_back(m.apgr);
+        r.fold_cpt50.push_back(m.cpt50);
+        r.fold_cpt80.push_back(m.cpt80);
     };
-    MethodResult r{method, {}, {}, 0.0, {}, 0.0};
     eval::Predictions p;
     if (s.test) {
         p = fit_and_predict(s.data, *s.test);
-        r.fold_apgr.push_back(apgr_on(*s.test, p));
+        add_fold(*s.test, p);
     } else {
         p = eval::out_of_fold_predictions(s.data, s.folds, fit_and_predict);
         for (const auto& fold : s.folds) {
             eval::Predictions fp;
             for (std::size_t row : fold.test) fp.push_back(p[row]);
-            r.fold_apgr.push_back(apgr_on(eval::subset(s.data, fold.test), fp));
+            add_fold(eval::subset(s.data, fold.test), fp);
         }
     }
     r.apgr = eval::spread_of(r.fold_apgr);
@@ -175,19 +179,24 @@ std::string format_table(const RouterStudy& s, const std::vector<MethodResult>& 
                          const std::optional<eval::NestedSelection>& nested) {
     std::string table = fmt::format("router {} -> {} over {} tiers; {} training queries; held out: {}\n", s.tiers.front(), s.tiers.back(),
                                     s.tiers.size(), s.data.size(), s.held_name);
-    table += fmt::format("  {:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8}\n", "method", "APGR", "sd", "min", "max", "AIQ", "seconds");
+    table += fmt::format("  {:<10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8}\n", "method", "APGR", "sd", "min", "max", "CPT(50%)", "CPT(80%)",
+                         "AIQ", "seconds");
     for (const auto& r : results) {
         auto over_folds = [&](double v) { return r.fold_apgr.size() > 1 ? fmt::format("{:.3f}", v) : std::string("-"); };
-        table += fmt::format("  {:<10} {:>8.3f} {:>8} {:>8} {:>8} {:>9} {:>8.1f}\n", r.method, r.apgr.mean, over_folds(r.apgr.sd),
-                             over_folds(r.apgr.min), over_folds(r.apgr.max), s.costed ? fmt::format("{:.4f}", r.aiq) : "-", r.seconds);
+        table += fmt::format("  {:<10} {:>8.3f} {:>8} {:>8} {:>8} {:>8.3f} {:>8.3f} {:>9} {:>8.1f}\n", r.method, r.apgr.mean, over_folds(r.apgr.sd),
+                             over_folds(r.apgr.min), over_folds(r.apgr.max), eval::spread_of(r.fold_cpt50).mean, eval::spread_of(r.fold_cpt80).mean,
+                             s.costed ? fmt::format("{:.4f}", r.aiq) : "-", r.seconds);
     }
     if (nested) {
         const auto spread = eval::spread_of(nested->fold_apgr);
         table += fmt::format("  {:<10} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f}   (method picked per fold by inner CV: {})\n", "nested", spread.mean,
                              spread.sd, spread.min, spread.max, fmt::join(nested->picked, ", "));
     }
-    table += fmt::format("  {:<10} {:>8.3f}   (expected; RouteLLM's APGR for a random router)\n", "random", 0.5);
-    if (s.costed) table += fmt::format("  {:<10} {:>8} {:>8} {:>8} {:>8} {:>9.4f}   (one fixed model per budget)\n", "models", "-", "", "", "", models_aiq(s));
+    table += fmt::format("  {:<10} {:>8.3f} {:>8} {:>8} {:>8} {:>8.3f} {:>8.3f}   (expected, for a random router)\n", "random", 0.5, "", "", "", 0.5, 0.8);
+    if (s.costed) {
+        table += fmt::format("  {:<10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9.4f}   (one fixed model per budget)\n", "models", "-", "", "", "", "", "",
+                             models_aiq(s));
+    }
     table += fmt::format("best: {} by {} (APGR is between {} and {}; AIQ over every tier's cost range)\n", best.method, s.costed ? "AIQ" : "APGR",
                          s.tiers.front(), s.tiers.back());
     return table;
@@ -205,6 +214,7 @@ nlohmann::json report_json(const RouterStudy& s, const RouterArgs& args, const s
         nlohmann::json curve = nlohmann::json::array();
         for (const auto& pt : r.curve) curve.push_back({{"lambda", pt.lambda}, {"accuracy", pt.accuracy}, {"cost_usd", pt.cost}, {"share", pt.share}});
         report["methods"].push_back({{"method", r.method}, {"fold_apgr", r.fold_apgr}, {"apgr_mean", r.apgr.mean}, {"apgr_sd", r.apgr.sd},
+                                     {"fold_cpt50", r.fold_cpt50}, {"fold_cpt80", r.fold_cpt80},
                                      {"aiq", s.costed ? nlohmann::json(r.aiq) : nlohmann::json(nullptr)}, {"seconds", r.seconds}, {"curve", curve}});
     }
     return report;

@@ -15,9 +15,11 @@ std::vector<double> gain_scores(const Predictions& p, std::size_t weak_tier, std
     return scores;
 }
 
-double router_apgr(const core::OutcomeSet& set, std::size_t weak_model, std::size_t strong_model, const std::vector<double>& scores) {
+RouterMetrics router_metrics(const core::OutcomeSet& set, std::size_t weak_model, std::size_t strong_model, const std::vector<double>& scores) {
     TwoTierSweep sweep(set, weak_model, strong_model, scores, Payment::router);
-    return apgr(sweep.tie_block_curve(), sweep.weak_accuracy(), sweep.strong_accuracy());
+    const auto curve = sweep.tie_block_curve();
+    const double weak = sweep.weak_accuracy(), strong = sweep.strong_accuracy();
+    return {apgr(curve, weak, strong), cpt(curve, weak, strong, 0.5), cpt(curve, weak, strong, 0.8)};
 }
 
 std::vector<UtilityPoint> utility_curve(const core::OutcomeSet& set, const std::vector<std::string>& tiers, const Predictions& p,

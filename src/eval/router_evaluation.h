@@ -13,7 +13,13 @@ namespace hiro::eval {
 // queries go to the strong model in order of predicted gain
 // P(strong correct) - P(weak correct), largest first.
 std::vector<double> gain_scores(const Predictions& p, std::size_t weak_tier, std::size_t strong_tier);
-double router_apgr(const core::OutcomeSet& set, std::size_t weak_model, std::size_t strong_model, const std::vector<double>& scores);
+
+// APGR, and CPT(x): the share of calls to the strong model at which the router
+// recovers x of the accuracy gap between the two models.
+struct RouterMetrics {
+    double apgr = 0.0, cpt50 = 0.0, cpt80 = 0.0;
+};
+RouterMetrics router_metrics(const core::OutcomeSet& set, std::size_t weak_model, std::size_t strong_model, const std::vector<double>& scores);
 
 // One lambda of the utility router replayed over a file.
 struct UtilityPoint {

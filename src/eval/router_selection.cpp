@@ -9,8 +9,9 @@ namespace {
 // APGR of `method`'s predictions on `test` after fitting on `train`.
 double held_out_apgr(const core::OutcomeSet& train, const core::OutcomeSet& test, const RouterTrainOptions& options) {
     const Predictions p = predict_quality(*train_router(train, options), test);
-    return router_apgr(test, test.model_index(options.tiers.front()), test.model_index(options.tiers.back()),
-                       gain_scores(p, 0, options.tiers.size() - 1));
+    return router_metrics(test, test.model_index(options.tiers.front()), test.model_index(options.tiers.back()),
+                          gain_scores(p, 0, options.tiers.size() - 1))
+        .apgr;
 }
 
 }  // namespace
@@ -29,8 +30,9 @@ NestedSelection nested_router_selection(const core::OutcomeSet& set, const std::
             const Predictions p = out_of_fold_predictions(train, inner, [&](const core::OutcomeSet& fit_on, const core::OutcomeSet& predict_on) {
                 return predict_quality(*train_router(fit_on, options), predict_on);
             });
-            const double apgr = router_apgr(train, train.model_index(options.tiers.front()), train.model_index(options.tiers.back()),
-                                            gain_scores(p, 0, options.tiers.size() - 1));
+            const double apgr = router_metrics(train, train.model_index(options.tiers.front()), train.model_index(options.tiers.back()),
+                                               gain_scores(p, 0, options.tiers.size() - 1))
+                                    .apgr;
             if (apgr > best_apgr) {
                 best_apgr = apgr;
                 best = method;

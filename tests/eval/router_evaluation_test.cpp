@@ -56,6 +56,30 @@ TEST(OutOfFoldPredictions, NoTestRowReachesFitting) {
     for (const auto& row : p) EXPECT_EQ(row.size(), 2u);
 }
 
+// RouteLLM's yardsticks: a router that cannot tell queries apart is the
+// random router (APGR 0.5, CPT(x) = x); one that knows which queries the weak
+// model fails recovers the whole gap after calling the strong model on those.
+TEST(RouterMetrics, KnowTheirExtremes) {
+    const core::OutcomeSet set = core::read_outcomes(test::outcome_file("gsm8k_routellm.jsonl"));
+    const std::size_t weak = set.model_index("mistralai/Mixtral-8x7B-Instruct-v0.1"), strong = set.model_index("gpt-4-1106-preview");
+    const RouterMetrics blind = router_metrics(set, weak, strong, std::vector<double>(set.size(), 0.0));
+    EXPECT_NEAR(blind.apgr, 0.5, 1e-9);
+    EXPECT_NEAR(blind.cpt50, 0.5, 1e-9);
+    EXPECT_NEAR(blind.cpt80, 0.8, 1e-9);
+    // Escalate first where only the strong model is right, last where only the weak one is.
+    std::vector<double> oracle;
+    std::size_t gains = 0;
+    for (const auto& r : set.records) {
+        const bool w = r.models[weak].correct, s = r.models[strong].correct;
+        oracle.push_back(!w && s ? 0.0 : (w && !s ? 2.0 : 1.0));
+        gains += !w && s;
+    }
+    const RouterMetrics best = router_metrics(set, weak, strong, oracle);
+    EXPECT_GT(best.apgr, 0.9);
+    EXPECT_LE(best.cpt80, static_cast<double>(gains) / static_cast<double>(set.size()) + 1e-9);
+    EXPECT_LT(best.cpt50, best.cpt80);
+}
+
 TEST(RouterTraining, WritesAPolicyThatReplaysLikeItsModel) {
     const auto train = core::read_outcomes(test::outcome_file("triviaqa_llama_train.jsonl"));
     const auto test = core::read_outcomes(test::outcome_file("triviaqa_llama_test.jsonl"));
