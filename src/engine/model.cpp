@@ -46,9 +46,11 @@ Model::Model(ModelOptions options) : options_(std::move(options)) {
     vocab_ = llama_model_get_vocab(model_);
     const int trained = llama_model_n_ctx_train(model_);
     context_ = options_.context > 0 ? options_.context : std::min(trained > 0 ? trained : default_context_cap, default_context_cap);
+    chat_template_ = std::make_unique<ChatTemplate>(model_, options_.path);
 }
 
 Model::~Model() {
+    chat_template_.reset();
     if (model_ != nullptr) llama_model_free(model_);
 }
 
@@ -88,28 +90,7 @@ std::string Model::piece(Token token) const {
 
 bool Model::ends_generation(Token token) const { return llama_vocab_is_eog(vocab_, token); }
 
-std::string Model::format_chat(const std::vector<core::ChatMessage>& messages) const {
-    std::vector<llama_chat_message> chat;
-    chat.reserve(messages.size());
-    std::size_t chars = 0;
-    for (const auto& m : messages) {
-        chat.push_back({m.role.c_str(), m.content.c_str()});
-        chars += m.role.size() + m.content.size();
-    }
-    const char* tmpl = llama_model_chat_template(model_, nullptr);  // nullptr: llama.cpp falls back to ChatML
-    std::string out(2 * chars + 256, '\0');
-    int32_t n = llama_chat_apply_template(tmpl, chat.data(), chat.size(), true, out.data(), static_cast<int32_t>(out.size()));
-    if (n > static_cast<int32_t>(out.size())) {
-        out.resize(static_cast<std::size_t>(n));
-        n = llama_chat_apply_template(tmpl, chat.data(), chat.size(), true, out.data(), static_cast<int32_t>(out.size()));
-    }
-    if (n < 0) {
-        throw core::Error(core::ErrorCode::unsupported,
-                          "the chat template of " + options_.path + " is not one llama.cpp's built-in templates support; send a raw prompt instead");
-    }
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
+std::string Model::format_chat(const std::vector<core::ChatMessage>& messages) const { return chat_template_->apply(messages); }
 
 std::vector<Token> Model::prompt_tokens(const core::Query& query) const {
     return tokenize(query.messages.empty() ? query.prompt : format_chat(query.messages), true);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/query.h"
+#include "engine/chat_template.h"
 
 namespace hiro::engine {
 
@@ -50,7 +51,8 @@ public:
     bool ends_generation(Token token) const;
 
     // The text the model sees for chat messages: its own chat template (from
-    // the GGUF metadata), or ChatML when it has none.
+    // the GGUF metadata) rendered with llama.cpp's Jinja engine, or ChatML when
+    // it has none.
     std::string format_chat(const std::vector<core::ChatMessage>& messages) const;
     // The prompt's tokens: the formatted chat, or the raw prompt when the query
     // has no messages. Special tokens are parsed and BOS is added when the model
@@ -63,6 +65,7 @@ private:
     const llama_vocab* vocab_ = nullptr;
     int context_ = 0;
     double load_ms_ = 0.0;
+    std::unique_ptr<ChatTemplate> chat_template_;
 };
 
 }  // namespace hiro::engine

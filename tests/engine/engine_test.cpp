@@ -9,7 +9,10 @@
 #include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <thread>
+
+#include <gguf.h>
 
 #include "child_process.h"
 #include "core/error.h"
@@ -252,6 +255,60 @@ TEST(Engine, ChatMessagesUseTheModelsTemplateOrChatMl) {
     const std::string text = shared_engine().model().format_chat({{"system", "Be brief."}, {"user", "Hi"}});
     EXPECT_THAT(text, HasSubstr("<|im_start|>system\nBe brief.<|im_end|>"));
     EXPECT_THAT(text, HasSubstr("<|im_start|>assistant\n"));
+}
+
+// stories260K with `template` as its tokenizer.chat_template: the metadata
+// rewritten, the tensor data copied as it is.
+std::string with_chat_template(const test::TempDir& dir, const std::string& chat_template) {
+    gguf_context* meta = gguf_init_from_file(stories.c_str(), {true, nullptr});
+    if (meta == nullptr) throw std::runtime_error("cannot read " + stories);
+    const auto data_offset = static_cast<std::streamoff>(gguf_get_data_offset(meta));
+    gguf_set_val_str(meta, "tokenizer.chat_template", chat_template.c_str());
+    const std::string path = dir.file("templated.gguf");
+    const bool written = gguf_write_to_file(meta, path.c_str(), true);
+    gguf_free(meta);
+    if (!written) throw std::runtime_error("cannot write " + path);
+    std::ifstream in(stories, std::ios::binary);
+    in.seekg(data_offset);
+    std::ofstream(path, std::ios::binary | std::ios::app) << in.rdbuf();
+    return path;
+}
+
+// A template none of llama.cpp's built-in formats matches renders through the
+// Jinja engine, to the byte what llama-server --jinja renders.
+TEST(Engine, ChatTemplatesRenderLikeLlamaServer) {
+    test::TempDir dir;
+    const std::string model = with_chat_template(
+        dir, "{% for m in messages %}{{ '### ' + (m['role'] | upper) + ':\\n' + (m['content'] | trim) + '\\n' }}{% endfor %}"
+             "{% if add_generation_prompt %}{{ '### ASSISTANT:\\n' }}{% endif %}");
+    Engine engine(ModelOptions{.path = model, .threads = 1});
+    const std::vector<core::ChatMessage> chat{{"system", "Be brief."}, {"user", "  Tell me a story.  "}};
+    const std::string text = engine.model().format_chat(chat);
+    EXPECT_EQ(text, "### SYSTEM:\nBe brief.\n### USER:\nTell me a story.\n### ASSISTANT:\n");
+
+    const int port = test::free_port();
+    test::ChildProcess server({HIRO_LLAMA_SERVER, "-m", model, "--host", "127.0.0.1", "--port", std::to_string(port), "-np", "1", "-t", "1", "--jinja"});
+    const std::string base = "http://127.0.0.1:" + std::to_string(port);
+    ASSERT_TRUE(server.wait_until_ok(base + "/health")) << server.log();
+    const nlohmann::json request = {{"messages", {{{"role", "system"}, {"content", "Be brief."}}, {{"role", "user"}, {"content", "  Tell me a story.  "}}}}};
+    const auto reply = test::run_command("curl -s " + base + "/apply-template -d '" + request.dump() + "'");
+    ASSERT_EQ(reply.exit_code, 0) << reply.out;
+    EXPECT_EQ(nlohmann::json::parse(reply.out)["prompt"].get<std::string>(), text) << reply.out;
+
+    // Generating from it works end to end.
+    core::Query query;
+    query.messages = chat;
+    EXPECT_FALSE(engine.generate({engine.model().prompt_tokens(query), greedy(4), false}, nullptr, {}).answer.tokens.empty());
+}
+
+TEST(Engine, ChatTemplateThatDoesNotParseIsAClearError) {
+    test::TempDir dir;
+    Engine engine(ModelOptions{.path = with_chat_template(dir, "{% for m in messages %}{{ m.content }"), .threads = 1});
+    const auto e = error_of([&] { engine.model().format_chat({{"user", "Hi"}}); });
+    EXPECT_EQ(e.code(), core::ErrorCode::unsupported);
+    EXPECT_THAT(e.what(), HasSubstr("templated.gguf"));
+    // Raw prompts still work.
+    EXPECT_FALSE(run(engine, fixed_prompt, greedy(2)).answer.tokens.empty());
 }
 
 }  // namespace
