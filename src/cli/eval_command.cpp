@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/kinds_help.h"
 #include "cli/output_files.h"
 #include "core/outcome_reader.h"
 #include "core/price_table.h"
@@ -60,12 +61,6 @@ void run_eval(const EvalArgs& args) {
     }
 }
 
-std::string policy_kinds_help() {
-    std::string help = "\nPolicies (--policy KIND:TIER,TIER[:thresholds=T,...][:NAME=VALUE], or a policy file):\n";
-    for (const auto& kind : policy::policy_kinds()) help += "  " + std::string(kind.name) + ": " + std::string(kind.summary) + "\n";
-    return help;
-}
-
 }  // namespace
 
 void add_eval_command(CLI::App& app) {
@@ -85,7 +80,8 @@ void add_eval_command(CLI::App& app) {
     cmd->footer(std::string("Replay cascades and routers over a recorded outcome file (JSONL or .jsonl.gz) and measure accuracy, cost,\n"
         "latency and escalations; sweep the weak -> strong cascade threshold for APGR, CPT(50%), CPT(80%), the\n"
         "Pareto front and AIQ. Defaults: strong = the most accurate model, weak = the cheapest; the chain\n"
-                            "curve runs through every model with confidence, cheapest first (a table row needs --thresholds).") + "\n" + policy_kinds_help());
+                            "curve runs through every model with confidence, cheapest first (a table row needs --thresholds).") + "\n" +
+                        kinds_help("Policies (--policy KIND:TIER,TIER[:thresholds=T,...][:NAME=VALUE], or a policy file)", policy::policy_kinds()));
     cmd->callback([args] { run_eval(*args); });
 }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/kinds_help.h"
 #include "cli/output_files.h"
 #include "core/error.h"
 #include "core/outcome_reader.h"
@@ -22,6 +23,8 @@
 #include "eval/router_selection.h"
 #include "eval/router_training.h"
 #include "eval/svg_chart.h"
+#include "policy/feature_extractor.h"
+#include "policy/quality_model.h"
 #include "policy/registry.h"
 
 namespace hiro::cli {
@@ -120,14 +123,10 @@ struct MethodResult {
 
 MethodResult measure_method(const RouterStudy& s, const RouterArgs& args, const std::string& method) {
     const auto start = std::chrono::steady_clock::now();
-    const eval::RouterTrainOptions options = train_options(args, method, s.tiers);
-    auto fit_and_predict = [&](const core::OutcomeSet& train, const core::OutcomeSet& on) {
-        return eval::predict_quality(*eval::train_router(train, options), on);
-    };
+    const eval::FoldTrainer fit_and_predict = eval::router_trainer(train_options(args, method, s.tiers));
     MethodResult r{method, {}, {}, {}, {}, 0.0, {}, 0.0};
     auto add_fold = [&](const core::OutcomeSet& set, const eval::Predictions& p) {
-        const auto m = eval::router_metrics(set, set.model_index(s.tiers.front()), set.model_index(s.tiers.back()),
-                                            eval::gain_scores(p, 0, s.tiers.size() - 1));
+        const auto m = eval::router_metrics(set, s.tiers, p);
         r.fold_apgr.push_back(m.apgr);
         r.fold_cpt50.push_back(m.cpt50);
         r.fold_cpt80.push_back(m.cpt80);
@@ -288,19 +287,19 @@ void add_router_command(CLI::App& app) {
     CLI::App* cmd = router->add_subcommand("train", "Fit routers on recorded outcomes and report them on held-out queries");
     cmd->footer(
         "Fit routers that predict, from the prompt alone, the probability that each model answers correctly, and route\n"
-        "by argmax(quality - lambda x cost). Features (--features, stacked): tfidf = hashed word and character n-grams\n"
-        "with TF-IDF weights; stats = the prompt's length, numbers and layout; embedding = a GGUF embedding model's\n"
-        "pooled prompt embedding (--embedding-model, run through llama.cpp). Every figure is measured on queries\n"
+        "by argmax(quality - lambda x cost), from the features below. Every figure is measured on queries\n"
         "the router never saw: the --test file when given, else seeded stratified k-fold cross-validation of --data\n"
         "(mean, sd, min and max over folds). APGR is RouteLLM's, between the first and last of --models (random = 0.5);\n"
         "AIQ is RouterBench's area under the lambda curve. --out writes the best method fitted on all of --data, a\n"
-        "policy file that `hiro eval --policy` loads.");
+        "policy file that `hiro eval --policy` loads.\n" +
+        kinds_help("Features (--features, stacked side by side)", policy::feature_kinds()) +
+        kinds_help("Methods (--method)", policy::quality_model_kinds()));
     cmd->add_option("--data", args->data, "outcome file to train on (JSONL, optionally gzipped)")->required();
     cmd->add_option("--split", args->split, "use only the queries whose \"split\" field is this (e.g. train)");
     cmd->add_option("--test", args->test, "held-out outcome file (e.g. the *_test file); without it: cross-validation");
     cmd->add_option("--models", args->models, "tiers, cheapest first (default: every model, by cost or accuracy)")->delimiter(',');
-    cmd->add_option("--method", args->methods, "logistic, knn and/or mf")->delimiter(',')->capture_default_str();
-    cmd->add_option("--features", args->features.kinds, "feature kinds, stacked: tfidf, stats, embedding")->delimiter(',')->capture_default_str();
+    cmd->add_option("--method", args->methods, "router methods to fit and compare (listed below)")->delimiter(',')->capture_default_str();
+    cmd->add_option("--features", args->features.kinds, "feature kinds, stacked (listed below)")->delimiter(',')->capture_default_str();
     cmd->add_option("--embedding-model", args->features.embedding_model, "GGUF model whose prompt embeddings are the 'embedding' features");
     cmd->add_option("--folds", args->folds, "cross-validation folds")->capture_default_str();
     cmd->add_flag("--nested", args->nested,

@@ -1,6 +1,5 @@
 #include "eval/routed_calibration.h"
 
-
 #include "eval/cross_validation.h"
 #include "eval/router_evaluation.h"
 #include "eval/router_training.h"
@@ -14,10 +13,7 @@ RoutedCalibration calibrate_routed(const core::OutcomeSet& train, const std::vec
     router_options.tiers = chain;
     router_options.fit.seed = options.seed;
     const auto model = train_router(train, router_options);
-    const Predictions oof = out_of_fold_predictions(train, stratified_folds(train, folds, options.seed),
-                                                    [&](const core::OutcomeSet& fit_on, const core::OutcomeSet& predict_on) {
-                                                        return predict_quality(*train_router(fit_on, router_options), predict_on);
-                                                    });
+    const Predictions oof = out_of_fold_predictions(train, stratified_folds(train, folds, options.seed), router_trainer(router_options));
     const std::vector<double>& cost = model->tier_cost();
     const double n = static_cast<double>(train.size());
     const double strong = train.accuracy(train.model_index(chain.back()));

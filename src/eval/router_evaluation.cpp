@@ -22,6 +22,10 @@ RouterMetrics router_metrics(const core::OutcomeSet& set, std::size_t weak_model
     return {apgr(curve, weak, strong), cpt(curve, weak, strong, 0.5), cpt(curve, weak, strong, 0.8)};
 }
 
+RouterMetrics router_metrics(const core::OutcomeSet& set, const std::vector<std::string>& tiers, const Predictions& p) {
+    return router_metrics(set, set.model_index(tiers.front()), set.model_index(tiers.back()), gain_scores(p, 0, tiers.size() - 1));
+}
+
 std::vector<UtilityPoint> utility_curve(const core::OutcomeSet& set, const std::vector<std::string>& tiers, const Predictions& p,
                                         const std::vector<double>& tier_cost) {
     std::vector<std::size_t> models;

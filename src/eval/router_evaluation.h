@@ -20,6 +20,9 @@ struct RouterMetrics {
     double apgr = 0.0, cpt50 = 0.0, cpt80 = 0.0;
 };
 RouterMetrics router_metrics(const core::OutcomeSet& set, std::size_t weak_model, std::size_t strong_model, const std::vector<double>& scores);
+// The same for a router over `tiers` (cheapest first) from its predictions on
+// `set`: between the first and the last tier, by predicted gain.
+RouterMetrics router_metrics(const core::OutcomeSet& set, const std::vector<std::string>& tiers, const Predictions& p);
 
 // One lambda of the utility router replayed over a file.
 struct UtilityPoint {

@@ -4,17 +4,6 @@
 #include "eval/router_evaluation.h"
 
 namespace hiro::eval {
-namespace {
-
-// APGR of `method`'s predictions on `test` after fitting on `train`.
-double held_out_apgr(const core::OutcomeSet& train, const core::OutcomeSet& test, const RouterTrainOptions& options) {
-    const Predictions p = predict_quality(*train_router(train, options), test);
-    return router_metrics(test, test.model_index(options.tiers.front()), test.model_index(options.tiers.back()),
-                          gain_scores(p, 0, options.tiers.size() - 1))
-        .apgr;
-}
-
-}  // namespace
 
 NestedSelection nested_router_selection(const core::OutcomeSet& set, const std::vector<Fold>& outer, std::size_t inner_folds,
                                         std::uint64_t seed, const std::vector<std::string>& methods, RouterTrainOptions options) {
@@ -27,12 +16,8 @@ NestedSelection nested_router_selection(const core::OutcomeSet& set, const std::
         double best_apgr = -1e300;
         for (const auto& method : methods) {
             options.method = method;
-            const Predictions p = out_of_fold_predictions(train, inner, [&](const core::OutcomeSet& fit_on, const core::OutcomeSet& predict_on) {
-                return predict_quality(*train_router(fit_on, options), predict_on);
-            });
-            const double apgr = router_metrics(train, train.model_index(options.tiers.front()), train.model_index(options.tiers.back()),
-                                               gain_scores(p, 0, options.tiers.size() - 1))
-                                    .apgr;
+            const Predictions p = out_of_fold_predictions(train, inner, router_trainer(options));
+            const double apgr = router_metrics(train, options.tiers, p).apgr;
             if (apgr > best_apgr) {
                 best_apgr = apgr;
                 best = method;
@@ -41,7 +26,8 @@ NestedSelection nested_router_selection(const core::OutcomeSet& set, const std::
         options.method = best;
         result.picked.push_back(best);
         result.inner_apgr.push_back(best_apgr);
-        result.fold_apgr.push_back(held_out_apgr(train, subset(set, outer[f].test), options));
+        const core::OutcomeSet test = subset(set, outer[f].test);
+        result.fold_apgr.push_back(router_metrics(test, options.tiers, router_trainer(options)(train, test)).apgr);
     }
     return result;
 }

@@ -56,6 +56,12 @@ Predictions predict_quality(const policy::RouterModel& model, const core::Outcom
     return p;
 }
 
+FoldTrainer router_trainer(RouterTrainOptions options) {
+    return [options = std::move(options)](const core::OutcomeSet& train, const core::OutcomeSet& test) {
+        return predict_quality(*train_router(train, options), test);
+    };
+}
+
 Predictions out_of_fold_predictions(const core::OutcomeSet& set, const std::vector<Fold>& folds, const FoldTrainer& fit_and_predict) {
     Predictions all(set.size());
     for (const auto& fold : folds) {

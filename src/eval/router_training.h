@@ -42,4 +42,8 @@ Predictions predict_quality(const policy::RouterModel& model, const core::Outcom
 using FoldTrainer = std::function<Predictions(const core::OutcomeSet& train, const core::OutcomeSet& test)>;
 Predictions out_of_fold_predictions(const core::OutcomeSet& set, const std::vector<Fold>& folds, const FoldTrainer& fit_and_predict);
 
+// The FoldTrainer of a router: fitted with `options` on the first set,
+// predicting the second.
+FoldTrainer router_trainer(RouterTrainOptions options);
+
 }  // namespace hiro::eval
