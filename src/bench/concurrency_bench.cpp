@@ -19,13 +19,9 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-engine::Token start_token(const engine::Model& model) {
-    return llama_vocab_get_add_bos(model.vocab()) ? llama_vocab_bos(model.vocab()) : 0;
-}
-
 double contexts_rate(engine::Engine& engine, int requests, int gen) {
     engine::GenerationRequest request;
-    request.prompt = {start_token(engine.model())};
+    request.prompt = {engine.model().start_token()};
     request.params.max_tokens = gen;
     request.ignore_end_of_generation = true;
     engine.generate(request, nullptr, {});  // warm-up
@@ -51,7 +47,7 @@ double batched_rate(const engine::Model& model, int requests, int gen) {
     llama_attach_threadpool(ctx.get(), pool.get(), nullptr);
 
     llama_batch batch = llama_batch_init(requests, 0, 1);
-    std::vector<engine::Token> next(static_cast<std::size_t>(requests), start_token(model));
+    std::vector<engine::Token> next(static_cast<std::size_t>(requests), model.start_token());
     auto step = [&](int position) {
         batch.n_tokens = requests;
         for (int s = 0; s < requests; ++s) {

@@ -67,8 +67,7 @@ bool stop_requested(void* data) { return static_cast<const std::stop_token*>(dat
 
 void Engine::warm_up() {
     ContextPool::Lease lease = contexts_.acquire();
-    const llama_token bos = llama_vocab_bos(model_.vocab());
-    Token token = bos == LLAMA_TOKEN_NULL ? 0 : bos;
+    Token token = model_.start_token();
     if (llama_decode(lease.get(), llama_batch_get_one(&token, 1)) != 0) {
         throw core::Error(core::ErrorCode::internal, "llama.cpp could not decode a warm-up token with " + model_.options().path);
     }

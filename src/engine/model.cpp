@@ -54,6 +54,8 @@ Model::~Model() {
     if (model_ != nullptr) llama_model_free(model_);
 }
 
+Token Model::start_token() const { return llama_vocab_get_add_bos(vocab_) ? llama_vocab_bos(vocab_) : 0; }
+
 int Model::vocab_size() const { return llama_vocab_n_tokens(vocab_); }
 
 std::string Model::description() const {

@@ -49,6 +49,9 @@ public:
     std::vector<Token> tokenize(std::string_view text, bool add_special) const;
     std::string piece(Token token) const;  // the token's text; special tokens render empty, as in llama-server
     bool ends_generation(Token token) const;
+    // A one-token prompt any model accepts (warm-up, benchmarks): BOS when the
+    // model adds one, else token 0.
+    Token start_token() const;
 
     // The text the model sees for chat messages: its own chat template (from
     // the GGUF metadata) rendered with llama.cpp's Jinja engine, or ChatML when
