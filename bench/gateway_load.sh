@@ -37,7 +37,6 @@ start_llama
 
 cat > "$work/gateway.yaml" <<YAML
 listen: 127.0.0.1:$hiro_port
-workers: 32
 tiers:
   - {name: llama, kind: openai, base_url: 'http://127.0.0.1:$llama_port/v1', circuit_breaker: {failures: 0}}
 YAML

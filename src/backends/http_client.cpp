@@ -1,20 +1,24 @@
 #include "backends/http_client.h"
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
-
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cerrno>
-#include <optional>
+#include <deque>
 
-#include "core/error.h"
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 namespace hiro::backends {
 
@@ -22,6 +26,13 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto with_error = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t piece_size = 4096;
+
+}  // namespace
 
 HttpUrl HttpUrl::parse(std::string_view url) {
     auto bad = [&](const std::string& why) {
@@ -48,47 +59,178 @@ HttpUrl HttpUrl::parse(std::string_view url) {
     return out;
 }
 
-// A connection owns its io_context so that whichever thread checks it out can
-// run it. Plain http uses the TCP layer of `stream` only.
-struct HttpClient::Connection {
-    explicit Connection(asio::ssl::context& tls) : stream(ioc, tls) {}
-    asio::io_context ioc;
-    beast::ssl_stream<beast::tcp_stream> stream;
-    beast::flat_buffer buffer;
-    beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream); }
+// The connections of one HttpClient on one I/O thread. `open` counts every
+// connection alive (idle or in use); a Connection's destructor gives its slot
+// back, so the count stays exact whatever path closes it.
+struct HttpResponse::Pool {
+    HttpPoolLimits limits;
+    std::vector<std::unique_ptr<Connection>> idle;
+    std::size_t open = 0;
+    std::deque<asio::steady_timer*> waiting;  // requests waiting for a slot
+    bool shut_down = false;
+
+    void wake_one() {
+        if (waiting.empty()) return;
+        waiting.front()->cancel();
+        waiting.pop_front();
+    }
+};
+
+struct HttpResponse::Connection {
+    Connection(Pool& pool, const asio::any_io_executor& ex, asio::ssl::context* tls) : pool(pool) {
+        if (tls != nullptr) {
+            secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ex, *tls);
+        } else {
+            plain = std::make_unique<beast::tcp_stream>(ex);
+        }
+        ++pool.open;
+    }
+    ~Connection() {
+        beast::error_code ignored;
+        tcp().socket().close(ignored);
+        --pool.open;
+        pool.wake_one();
+    }
+    beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+
+    // A server may close a kept-alive connection at any time (llama-server
+    // does after every streamed answer): an idle one with anything to read
+    // (the close) is stale.
+    bool still_open() {
+        char byte;
+        const ssize_t n = ::recv(tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+
+    // Runs the same operation over TLS or plain TCP.
+    template <class Op>
+    auto on_stream(Op op) {
+        return secure ? op(*secure) : op(*plain);
+    }
+
+    Pool& pool;
+    std::unique_ptr<beast::tcp_stream> plain;
+    std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
+    beast::flat_buffer buffer{1 << 20};
 };
 
 namespace {
 
-// Runs one asynchronous operation on the connection's own io_context until it
-// completes; a stop request cancels it.
-template <class Start>
-beast::error_code run(asio::io_context& ioc, beast::tcp_stream& stream, std::stop_token stop, Start start) {
-    beast::error_code result;
-    bool done = false;
-    start([&](beast::error_code ec, auto&&...) {
-        result = ec;
-        done = true;
-    });
-    std::stop_callback on_stop(stop, [&] { asio::post(ioc, [&] { stream.cancel(); }); });
-    ioc.restart();
-    while (!done && ioc.run_one() > 0) {
-    }
-    return result;
-}
+// The pools of every HttpClient used on one io_context, living as long as it:
+// a coroutine destroyed with its io_context still finds its pool, and pooled
+// sockets are closed while their io_context's services still exist.
+class HttpPools final : public asio::execution_context::service {
+public:
+    static inline asio::execution_context::id id;
+    explicit HttpPools(asio::execution_context& context) : asio::execution_context::service(context) {}
 
-HttpFailure failure_of(const beast::error_code& ec, std::stop_token stop) {
-    if (stop.stop_requested()) return HttpFailure::cancelled;
-    if (ec == beast::error::timeout) return HttpFailure::timeout;
-    if (ec == asio::error::connection_refused) return HttpFailure::refused;
-    return HttpFailure::dropped;
+    HttpResponse::Pool& pool(std::uint64_t client, const HttpPoolLimits& limits) {
+        auto& p = pools_[client];
+        if (!p) {
+            p = std::make_unique<HttpResponse::Pool>();
+            p->limits = limits;
+        }
+        return *p;
+    }
+
+private:
+    void shutdown() override {
+        for (auto& [_, p] : pools_) {
+            p->shut_down = true;
+            p->idle.clear();
+        }
+    }
+    std::unordered_map<std::uint64_t, std::unique_ptr<HttpResponse::Pool>> pools_;
+};
+
+std::uint64_t next_client_id() {
+    static std::atomic<std::uint64_t> counter{0};
+    return ++counter;
 }
 
 }  // namespace
 
-HttpClient::HttpClient(HttpUrl url, std::string ca_file, std::size_t max_idle)
-    : url_(std::move(url)), tls_(std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client)), max_idle_(max_idle) {
+HttpResponse::HttpResponse(HttpClient& client, Pool& pool, std::unique_ptr<Connection> connection, HttpTimeouts timeouts)
+    : client_(&client), pool_(&pool), connection_(std::move(connection)), timeouts_(timeouts) {}
+HttpResponse::HttpResponse(HttpResponse&&) noexcept = default;
+
+HttpResponse::~HttpResponse() {
+    if (!connection_) return;
+    Pool& pool = *pool_;
+    const bool reusable = complete_ && parser_ && parser_->get().keep_alive() && !pool.shut_down;
+    if (reusable && pool.idle.size() < pool.limits.max_idle) {
+        pool.idle.push_back(std::move(connection_));
+        pool.wake_one();
+    }
+    connection_.reset();
+}
+
+int HttpResponse::status() const { return static_cast<int>(parser_->get().result_int()); }
+
+std::string HttpResponse::header(std::string_view name) const {
+    const auto& head = parser_->get();
+    auto it = head.find(beast::string_view(name.data(), name.size()));
+    return it == head.end() ? std::string() : std::string(it->value());
+}
+
+namespace {
+
+// An I/O error as an HttpError. (Awaiting it throws operation_aborted
+// instead when the I/O failed because the caller was cancelled.)
+Task<void> fail(const beast::error_code& ec, const char* during, const std::string& where) {
+    const HttpFailure kind = ec == beast::error::timeout                ? HttpFailure::timeout
+                             : ec == asio::error::connection_refused   ? HttpFailure::refused
+                                                                        : HttpFailure::dropped;
+    throw HttpError(kind, std::string(during) + " " + where + ": " + (kind == HttpFailure::timeout ? "timed out" : ec.message()));
+}
+
+}  // namespace
+
+Task<void> HttpResponse::read_header() {
+    auto& c = *connection_;
+    parser_ = std::make_unique<http::response_parser<http::buffer_body>>();
+    parser_->body_limit(boost::none);  // answers stream for as long as they take
+    parser_->header_limit(64 * 1024);
+    c.tcp().expires_after(timeouts_.first_byte);
+    auto [ec, n] = co_await c.on_stream([&](auto& s) { return http::async_read_header(s, c.buffer, *parser_, with_error); });
+    if (ec) co_await fail(ec, "reading the answer of", client_->where());
+    if (parser_->is_done()) complete_ = true;  // a response without a body
+}
+
+Task<std::string_view> HttpResponse::read_some() {
+    auto& c = *connection_;
+    if (!piece_) piece_ = std::make_unique<char[]>(piece_size);
+    while (!parser_->is_done()) {
+        parser_->get().body().data = piece_.get();
+        parser_->get().body().size = piece_size;
+        c.tcp().expires_after(timeouts_.idle);
+        auto [ec, n] = co_await c.on_stream([&](auto& s) { return http::async_read_some(s, c.buffer, *parser_, with_error); });
+        if (ec == http::error::need_buffer) ec = {};
+        const std::size_t got = piece_size - parser_->get().body().size;
+        if (ec) co_await fail(ec, "reading the body from", client_->where());
+        if (parser_->is_done()) complete_ = true;
+        if (got > 0) co_return std::string_view(piece_.get(), got);
+    }
+    complete_ = true;
+    co_return std::string_view();
+}
+
+Task<std::string> HttpResponse::read_all(std::size_t limit) {
+    std::string body;
+    for (;;) {
+        const std::string_view piece = co_await read_some();
+        if (piece.empty()) co_return body;
+        if (body.size() + piece.size() > limit) {
+            throw HttpError(HttpFailure::dropped, "the answer of " + client_->where() + " is larger than " + std::to_string(limit) + " bytes");
+        }
+        body.append(piece);
+    }
+}
+
+HttpClient::HttpClient(HttpUrl url, std::string ca_file, HttpPoolLimits limits)
+    : url_(std::move(url)), limits_(limits), id_(next_client_id()) {
     if (!url_.tls) return;
+    tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
     boost::system::error_code ec;
     if (ca_file.empty()) {
         tls_->set_default_verify_paths(ec);
@@ -100,119 +242,86 @@ HttpClient::HttpClient(HttpUrl url, std::string ca_file, std::size_t max_idle)
 }
 HttpClient::~HttpClient() = default;
 
-std::unique_ptr<HttpClient::Connection> HttpClient::checkout() {
-    std::lock_guard lock(mutex_);
-    while (!idle_.empty()) {
-        auto c = std::move(idle_.back());
-        idle_.pop_back();
-        // A server may close a kept-alive connection at any time (llama-server
-        // does after every streamed answer): skip the ones already closed.
-        char byte;
-        const ssize_t n = ::recv(c->tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return c;
-    }
-    return nullptr;
-}
-
-void HttpClient::give_back(std::unique_ptr<Connection> connection) {
-    std::lock_guard lock(mutex_);
-    if (idle_.size() < max_idle_) idle_.push_back(std::move(connection));
-}
-
-HttpResult HttpClient::send(std::string_view method, std::string_view target, const std::vector<HttpHeader>& headers,
-                            std::string_view body, const std::function<bool(std::string_view)>& on_body,
-                            const HttpTimeouts& timeouts, std::stop_token stop) {
-    // A pooled connection the server has closed meanwhile fails before any
-    // response byte: then one fresh connection is tried.
-    for (int tries = 0; tries < 2; ++tries) {
-        auto c = tries == 0 ? checkout() : nullptr;
-        const bool fresh = c == nullptr;
-        if (fresh) c = std::make_unique<Connection>(*tls_);
-        bool reusable = false;
-        HttpResult r = attempt(*c, fresh, method, target, headers, body, on_body, timeouts, stop, reusable);
-        if (reusable) give_back(std::move(c));
-        const bool stale = !fresh && r.status == 0 && r.failure == HttpFailure::dropped;
-        if (!stale) return r;
-    }
-    return {0, HttpFailure::dropped, "the connection was closed twice before an answer", "", false};
-}
-
-HttpResult HttpClient::attempt(Connection& c, bool fresh, std::string_view method, std::string_view target,
-                               const std::vector<HttpHeader>& headers, std::string_view body,
-                               const std::function<bool(std::string_view)>& on_body, const HttpTimeouts& timeouts,
-                               std::stop_token stop, bool& reusable) {
-    HttpResult result;
-    auto fail = [&](const beast::error_code& ec, const char* during) {
-        result.failure = failure_of(ec, stop);
-        result.error = std::string(during) + " " + url_.host + ":" + url_.port + ": " +
-                       (result.failure == HttpFailure::timeout ? "timed out" : ec.message());
-        return result;
-    };
-    beast::error_code ec;
-    beast::tcp_stream& tcp = c.tcp();
-    if (fresh) {
-        tcp::resolver resolver(c.ioc);
-        auto endpoints = resolver.resolve(url_.host, url_.port, ec);
-        if (ec) return fail(ec, "resolving");
-        tcp.expires_after(timeouts.connect);
-        ec = run(c.ioc, tcp, stop, [&](auto handler) { tcp.async_connect(endpoints, handler); });
-        if (ec) return fail(ec, "connecting to");
-        tcp.socket().set_option(tcp::no_delay(true));
-        if (url_.tls) {
-            // SNI, and the certificate must name the host we asked for.
-            SSL_set_tlsext_host_name(c.stream.native_handle(), url_.host.c_str());
-            c.stream.set_verify_callback(asio::ssl::host_name_verification(url_.host));
-            ec = run(c.ioc, tcp, stop, [&](auto handler) { c.stream.async_handshake(asio::ssl::stream_base::client, handler); });
-            if (ec) return fail(ec, "the TLS handshake with");
+Task<std::unique_ptr<HttpResponse::Connection>> HttpClient::connect(HttpResponse::Pool& pool, const HttpTimeouts& timeouts) {
+    auto ex = co_await asio::this_coro::executor;
+    const auto deadline = std::chrono::steady_clock::now() + timeouts.connect;
+    while (pool.open >= pool.limits.max_connections) {
+        asio::steady_timer wait(ex, deadline);
+        pool.waiting.push_back(&wait);
+        auto [ec] = co_await wait.async_wait(with_error);
+        std::erase(pool.waiting, &wait);
+        co_await check_cancelled();
+        if (!ec) {
+            throw HttpError(HttpFailure::timeout, "no connection to " + where() + " became free in time (max_connections " +
+                                                      std::to_string(pool.limits.max_connections) + " per I/O thread)");
         }
     }
+    auto c = std::make_unique<HttpResponse::Connection>(pool, ex, tls_.get());
+    beast::error_code ec;
+    std::vector<tcp::endpoint> endpoints;
+    if (const auto address = asio::ip::make_address(url_.host, ec); !ec) {
+        endpoints.emplace_back(address, static_cast<unsigned short>(std::stoi(url_.port)));
+    } else {
+        tcp::resolver resolver(ex);
+        auto [rec, results] = co_await resolver.async_resolve(url_.host, url_.port, with_error);
+        if (rec) co_await fail(rec, "resolving", where());
+        for (const auto& r : results) endpoints.push_back(r.endpoint());
+    }
+    c->tcp().expires_after(timeouts.connect);
+    auto [cec, endpoint] = co_await c->tcp().async_connect(endpoints, with_error);
+    if (cec) co_await fail(cec, "connecting to", where());
+    c->tcp().socket().set_option(tcp::no_delay(true));
+    if (c->secure) {
+        // SNI, and the certificate must name the host we asked for.
+        SSL_set_tlsext_host_name(c->secure->native_handle(), url_.host.c_str());
+        c->secure->set_verify_callback(asio::ssl::host_name_verification(url_.host));
+        auto [hec] = co_await c->secure->async_handshake(asio::ssl::stream_base::client, with_error);
+        if (hec) co_await fail(hec, "the TLS handshake with", where());
+    }
+    co_return c;
+}
+
+Task<HttpResponse> HttpClient::send(std::string_view method, std::string_view target, const std::vector<HttpHeader>& headers,
+                                    std::string body, HttpTimeouts timeouts) {
+    auto ex = co_await asio::this_coro::executor;
+    auto& pool = asio::use_service<HttpPools>(asio::query(ex, asio::execution::context)).pool(id_, limits_);
 
     http::request<http::string_body> req{http::string_to_verb(beast::string_view(method.data(), method.size())),
                                          url_.base_path + std::string(target), 11};
     req.set(http::field::host, url_.host + ":" + url_.port);
     req.set(http::field::user_agent, "hiro");
     for (const auto& h : headers) req.set(beast::string_view(h.name), h.value);
-    req.body() = std::string(body);
+    req.body() = std::move(body);
     req.prepare_payload();
     req.keep_alive(true);
 
-    http::response_parser<http::buffer_body> parser;
-    parser.body_limit(std::uint64_t{1} << 40);  // answers stream for as long as they take
-    // The same exchange over TLS or plain TCP.
-    auto exchange = [&](auto& stream) -> bool {
-        tcp.expires_after(timeouts.first_byte);
-        ec = run(c.ioc, tcp, stop, [&](auto handler) { http::async_write(stream, req, handler); });
-        if (ec) return fail(ec, "sending to"), false;
-        ec = run(c.ioc, tcp, stop, [&](auto handler) { http::async_read_header(stream, c.buffer, parser, handler); });
-        if (ec) return fail(ec, "reading the answer of"), false;
-        result.status = static_cast<int>(parser.get().result_int());
-        if (auto it = parser.get().find(http::field::retry_after); it != parser.get().end()) result.retry_after = std::string(it->value());
-
-        char chunk[16384];
-        while (!parser.is_done()) {
-            parser.get().body().data = chunk;
-            parser.get().body().size = sizeof chunk;
-            tcp.expires_after(timeouts.idle);
-            // read_some: hand each piece on as it arrives (a stream's tokens), not when the buffer fills.
-            ec = run(c.ioc, tcp, stop, [&](auto handler) { http::async_read_some(stream, c.buffer, parser, handler); });
-            if (ec == http::error::need_buffer) ec = {};
-            const std::size_t got = sizeof chunk - parser.get().body().size;
-            if (got > 0) {
-                result.body_started = true;
-                if (!on_body(std::string_view(chunk, got))) {
-                    result.failure = HttpFailure::cancelled;
-                    result.error = "the reader stopped";
-                    return false;
-                }
-            }
-            if (ec) return fail(ec, "reading the body from"), false;
+    // A pooled connection the server has closed meanwhile fails before any
+    // response byte: then the request goes out again on a fresh connection.
+    for (bool fresh_only = false;; fresh_only = true) {
+        std::unique_ptr<HttpResponse::Connection> c;
+        while (!fresh_only && !c && !pool.idle.empty()) {
+            c = std::move(pool.idle.back());
+            pool.idle.pop_back();
+            if (!c->still_open()) c.reset();
         }
-        return true;
-    };
-    if (!(url_.tls ? exchange(c.stream) : exchange(tcp))) return result;
-    // After a stop request a cancellation may still be queued on this connection.
-    reusable = parser.get().keep_alive() && !stop.stop_requested();
-    return result;
+        const bool reused = c != nullptr;
+        if (!c) c = co_await connect(pool, timeouts);
+        HttpResponse response(*this, pool, std::move(c), timeouts);
+        auto& conn = *response.connection_;
+        conn.tcp().expires_after(timeouts.first_byte);
+        auto [wec, written] = co_await conn.on_stream([&](auto& s) { return http::async_write(s, req, with_error); });
+        if (wec) {
+            if (!reused) co_await fail(wec, "sending to", where());
+            co_await check_cancelled();
+            continue;
+        }
+        try {
+            co_await response.read_header();
+            co_return response;
+        } catch (const HttpError& e) {
+            if (!reused || e.kind() != HttpFailure::dropped) throw;
+        }
+    }
 }
 
 }  // namespace hiro::backends

@@ -1,22 +1,22 @@
 #include "backends/openai_upstream.h"
 
 #include <chrono>
-#include <nlohmann/json.hpp>
 
 #include "backends/sse_reader.h"
 #include "backends/tier_failure.h"
-#include "core/openai_protocol.h"
+#include "core/openai_request.h"
 
 namespace hiro::backends {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using core::Json;
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 // The message of an upstream's error body, if it is the OpenAI shape.
 std::string error_message(const std::string& body) {
-    auto j = nlohmann::json::parse(body, nullptr, false);
+    auto j = Json::parse(body, nullptr, false);
     if (j.is_object() && j.contains("error")) {
         const auto& e = j["error"];
         if (e.is_object() && e.contains("message") && e["message"].is_string()) return e["message"].get<std::string>();
@@ -25,111 +25,118 @@ std::string error_message(const std::string& body) {
     return body.substr(0, 200);
 }
 
+FailureKind failure_of_status(int status) {
+    if (status == 429) return FailureKind::rate_limited;
+    // The request itself was refused (bad field, unknown model, context exceeded): the client's to fix.
+    if (status >= 400 && status < 500 && status != 408) return FailureKind::client_error;
+    return FailureKind::http_error;
+}
+
+FailureKind failure_of(HttpFailure f) {
+    switch (f) {
+        case HttpFailure::refused: return FailureKind::refused;
+        case HttpFailure::timeout: return FailureKind::timeout;
+        case HttpFailure::dropped: break;
+    }
+    return FailureKind::dropped;
+}
+
+void add(core::Answer& answer, const core::AnswerDelta& d) {
+    if (d.usage) answer.usage = *d.usage;
+    if (!d.finish_reason.empty()) answer.finish_reason = d.finish_reason;
+    answer.text += d.text;
+    answer.tokens.insert(answer.tokens.end(), d.tokens.begin(), d.tokens.end());
+}
+
 }  // namespace
 
 OpenAIUpstream::OpenAIUpstream(OpenAIUpstreamConfig config)
-    : config_(std::move(config)), client_(HttpUrl::parse(config_.base_url), config_.ca_file) {}
+    : config_(std::move(config)), client_(HttpUrl::parse(config_.base_url), config_.ca_file, config_.pool) {}
 
-core::Answer OpenAIUpstream::generate(const core::Query& query, const TokenSink& on_token, std::stop_token stop) {
-    const auto endpoint = query.messages.empty() ? core::Endpoint::completions : core::Endpoint::chat;
-    // Stream only when tokens go on as they come: llama-server, for one,
-    // closes the connection after every streamed answer, so a whole answer
-    // is cheaper as one JSON body over a kept-alive connection.
-    const bool stream = static_cast<bool>(on_token);
-    const std::string body = core::upstream_request_body(query, endpoint, config_.model, config_.top_logprobs, stream);
+std::string OpenAIUpstream::who() const { return "tier '" + config_.name + "' (" + config_.base_url + ")"; }
+
+Task<core::Answer> OpenAIUpstream::generate(const core::Query& query, const AskOptions& options) {
+    const bool stream = options.stream != nullptr;
+    const core::UpstreamOptions upstream{config_.model, stream, options.need_logprobs, config_.top_logprobs, config_.defaults};
     std::vector<HttpHeader> headers{{"Content-Type", "application/json"}, {"Accept", stream ? "text/event-stream" : "application/json"}};
     if (!config_.api_key.empty()) headers.push_back({"Authorization", "Bearer " + config_.api_key});
+    const char* path = query.endpoint == core::Endpoint::chat ? "/chat/completions" : "/completions";
 
     const auto start = Clock::now();
     core::Answer answer;
-    bool done = false;         // saw [DONE] or a finish_reason
-    bool sink_declined = false;
-    std::string garbage;       // why the stream could not be read, if it could not
-    std::string body_text;     // what the upstream sent (a whole answer, or an error)
-    int status = 0;
-    std::size_t events = 0;
-    // One event of a stream, or the whole body of a plain answer.
-    auto on_data = [&](std::string_view data) {
-        ++events;
-        if (!garbage.empty() || sink_declined) return;
-        if (data == "[DONE]") {
-            done = true;
-            return;
+    std::optional<HttpResponse> response;
+    try {
+        response.emplace(co_await client_.send("POST", path, headers, core::upstream_request_body(query, upstream), config_.timeouts));
+        const int status = response->status();
+        if (status != 200) {
+            const std::string body = co_await response->read_all(1 << 20);
+            throw TierFailure(failure_of_status(status), status, response->header("Retry-After"),
+                              who() + " answered HTTP " + std::to_string(status) + ": " + error_message(body), body);
         }
-        auto j = nlohmann::json::parse(data, nullptr, false);
-        if (j.is_discarded()) {
-            garbage = (stream ? "an event that is not JSON: " : "a body that is not JSON: ") + std::string(data.substr(0, 120));
-            return;
+        if (stream) {
+            co_await read_stream(*response, query, *options.stream, answer, start);
+        } else {
+            const std::string body = co_await response->read_all(std::size_t{64} << 20);
+            answer.response = Json::parse(body, nullptr, false);
+            if (answer.response.is_discarded()) {
+                throw TierFailure(FailureKind::garbage, status, "", who() + " sent a body that is not JSON: " + body.substr(0, 120));
+            }
+            core::AnswerDelta d = core::parse_openai_delta(answer.response, query.endpoint);
+            if (d.finish_reason.empty()) {
+                throw TierFailure(FailureKind::garbage, status, "", who() + " answered without finish_reason: " + body.substr(0, 120));
+            }
+            add(answer, d);
+            answer.ttft_ms = ms_since(start);  // a whole answer: its latency
         }
-        try {
-            core::AnswerDelta d = core::parse_openai_delta(j, endpoint);
-            if (d.usage) answer.usage = *d.usage;
-            if (!d.finish_reason.empty()) {
-                answer.finish_reason = d.finish_reason;
-                done = true;
-            }
-            for (auto& t : d.tokens) {
-                if (answer.tokens.empty()) answer.ttft_ms = ms_since(start);  // a whole answer: its latency
-                answer.text += t.text;
-                answer.tokens.push_back(t);
-                if (on_token && !on_token(answer.tokens.back())) {
-                    sink_declined = true;
-                    return;
-                }
-            }
-        } catch (const core::Error& e) {
-            garbage = e.what();
-        }
-    };
-    SseReader sse(on_data);
-    HttpResult r = client_.send(
-        "POST", endpoint == core::Endpoint::chat ? "/chat/completions" : "/completions", headers, body,
-        [&](std::string_view bytes) {
-            if (status == 0) status = -1;  // headers were read; the status is in the result
-            if (stream) {
-                if (body_text.size() < 65536) body_text.append(bytes);
-                sse.feed(bytes);
-            } else {
-                body_text.append(bytes);
-            }
-            return garbage.empty() && !sink_declined;
-        },
-        config_.timeouts, stop);
+    } catch (const HttpError& e) {
+        throw TierFailure(failure_of(e.kind()), 0, "",
+                          who() + ": " + (answer.tokens.empty() ? std::string(e.what())
+                                                                : "the connection broke after " + std::to_string(answer.tokens.size()) +
+                                                                      " tokens: " + e.what()));
+    } catch (const TierFailure&) {
+        throw;
+    } catch (const core::Error& e) {  // an answer that is not the OpenAI shape
+        throw TierFailure(FailureKind::garbage, 200, "", who() + " sent " + e.what());
+    }
     answer.latency_ms = ms_since(start);
-    if (!stream && r.status == 200 && r.failure == HttpFailure::none) on_data(body_text);
-
-    const std::string who = "tier '" + config_.name + "' (" + config_.base_url + ")";
-    if (r.status != 0 && r.status != 200) {
-        const FailureKind kind = r.status == 429 ? FailureKind::rate_limited : FailureKind::http_error;
-        throw TierFailure(kind, r.status, r.retry_after,
-                          who + " answered HTTP " + std::to_string(r.status) + ": " + error_message(body_text));
-    }
-    if (sink_declined) {
-        answer.finish_reason = "cancelled";
-        return answer;
-    }
-    if (!garbage.empty()) throw TierFailure(FailureKind::garbage, r.status, "", who + " sent " + garbage);
-    switch (r.failure) {
-        case HttpFailure::none: break;
-        case HttpFailure::cancelled:
-            throw TierFailure(FailureKind::cancelled, r.status, "", who + ": the request was cancelled");
-        case HttpFailure::refused: throw TierFailure(FailureKind::refused, 0, "", who + ": " + r.error);
-        case HttpFailure::timeout: throw TierFailure(FailureKind::timeout, r.status, "", who + ": " + r.error);
-        case HttpFailure::dropped:
-            throw TierFailure(FailureKind::dropped, r.status, "",
-                              who + ": the connection broke after " + std::to_string(answer.tokens.size()) + " tokens: " + r.error);
-    }
-    if (!done) {
-        if (events == 0) {
-            throw TierFailure(FailureKind::garbage, r.status, "", who + " answered 200 without an event stream: " + body_text.substr(0, 120));
-        }
-        if (!stream) throw TierFailure(FailureKind::garbage, r.status, "", who + " answered without finish_reason: " + body_text.substr(0, 120));
-        throw TierFailure(FailureKind::dropped, r.status, "", who + ": the stream ended without finishing the answer");
-    }
-    if (answer.finish_reason.empty()) answer.finish_reason = "stop";
     answer.cost_usd = config_.price.cost(answer.usage.prompt_tokens, answer.usage.completion_tokens);
     answer.energy_j = config_.energy_j_per_token * static_cast<double>(answer.usage.completion_tokens);
-    return answer;
+    co_return answer;
+}
+
+Task<void> OpenAIUpstream::read_stream(HttpResponse& response, const core::Query& query, const ChunkSink& sink, core::Answer& answer,
+                                       Clock::time_point start) {
+    SseReader sse;
+    std::vector<std::string> events;
+    std::size_t seen = 0;
+    bool done = false;
+    std::string head;  // the first bytes, for messages about what was not a stream
+    for (;;) {
+        const std::string_view piece = co_await response.read_some();
+        if (piece.empty()) break;
+        if (head.size() < 120) head.append(piece.substr(0, 120 - head.size()));
+        events.clear();
+        sse.feed(piece, events);
+        for (auto& data : events) {
+            ++seen;
+            if (data == "[DONE]") {
+                done = true;
+                continue;
+            }
+            AnswerChunk chunk{Json::parse(data, nullptr, false), {}};
+            if (chunk.body.is_discarded()) throw TierFailure(FailureKind::garbage, 200, "", who() + " sent an event that is not JSON: " + data.substr(0, 120));
+            if (chunk.body.contains("error")) {
+                throw TierFailure(FailureKind::http_error, 200, "", who() + " sent an error event: " + error_message(data));
+            }
+            chunk.delta = core::parse_openai_delta(chunk.body, query.endpoint);
+            if (answer.tokens.empty() && !chunk.delta.tokens.empty()) answer.ttft_ms = ms_since(start);
+            add(answer, chunk.delta);
+            co_await sink(chunk);
+        }
+    }
+    if (seen == 0) throw TierFailure(FailureKind::garbage, 200, "", who() + " answered 200 without an event stream: " + head);
+    if (!done && answer.finish_reason.empty()) throw TierFailure(FailureKind::dropped, 200, "", who() + ": the stream ended without finishing the answer");
+    if (answer.finish_reason.empty()) answer.finish_reason = "stop";
 }
 
 }  // namespace hiro::backends

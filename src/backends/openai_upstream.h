@@ -15,24 +15,31 @@ struct OpenAIUpstreamConfig {
     std::string api_key;     // sent as a bearer token when not empty
     std::string ca_file;     // https: CAs to trust instead of the system's
     HttpTimeouts timeouts;
-    int top_logprobs = 2;    // alternatives to request per token (confidence needs some)
+    HttpPoolLimits pool;
+    int top_logprobs = 2;    // alternatives to ask for when hiro judges an answer (entropy and margin need some)
+    core::Json defaults = core::Json::object();  // request fields the config sets where the client did not
     core::TokenPrice price;
     double energy_j_per_token = 0.0;
 };
 
 // Any OpenAI-compatible server as a tier: llama.cpp's llama-server, vLLM,
-// Ollama, a cloud API. It always streams from the upstream (to measure time to
-// first token, to pass tokens on as they come, and to know exactly what was
-// received when a stream breaks) and always asks for logprobs. Failures
-// surface as TierFailure with their kind.
+// Ollama, a cloud API. The client's request goes on as it is (hiro sets the
+// model, stream, and logprobs when it must judge the answer); the answer
+// comes back as the upstream gave it: one JSON body, or, when streaming,
+// each Server-Sent Event handed on as it arrives. Failures surface as
+// TierFailure with their kind.
 class OpenAIUpstream final : public Tier {
 public:
     explicit OpenAIUpstream(OpenAIUpstreamConfig config);
 
     const std::string& name() const override { return config_.name; }
-    core::Answer generate(const core::Query& query, const TokenSink& on_token, std::stop_token stop) override;
+    Task<core::Answer> generate(const core::Query& query, const AskOptions& options) override;
 
 private:
+    std::string who() const;
+    Task<void> read_stream(HttpResponse& response, const core::Query& query, const ChunkSink& sink, core::Answer& answer,
+                           std::chrono::steady_clock::time_point start);
+
     OpenAIUpstreamConfig config_;
     HttpClient client_;
 };

@@ -1,8 +1,8 @@
 #pragma once
 
-#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hiro::backends {
 
@@ -10,14 +10,11 @@ namespace hiro::backends {
 // `data:` payloads of its events (multi-line data joined by newlines).
 class SseReader {
 public:
-    using OnData = std::function<void(std::string_view data)>;
-    explicit SseReader(OnData on_data) : on_data_(std::move(on_data)) {}
-
-    void feed(std::string_view bytes);
+    // Appends the payload of every event `bytes` completes to `events`.
+    void feed(std::string_view bytes, std::vector<std::string>& events);
 
 private:
-    void line(std::string_view l);
-    OnData on_data_;
+    void line(std::string_view l, std::vector<std::string>& events);
     std::string line_;
     std::string data_;
 };

@@ -1,29 +1,48 @@
 #pragma once
 
 #include <functional>
-#include <memory>
-#include <stop_token>
 #include <string>
 
+#include "backends/task.h"
+#include "core/openai_response.h"
 #include "core/query.h"
 
 namespace hiro::backends {
 
-// Receives each token as a tier generates it (for streaming). Returning false
-// asks the tier to stop early, like a cancelled request.
-using TokenSink = std::function<bool(const core::TokenLogprob& token)>;
+// One piece of a streamed answer: an OpenAI chunk as the tier produced it,
+// and what hiro reads from it.
+struct AnswerChunk {
+    core::Json body;
+    core::AnswerDelta delta;
+};
+
+// Receives a streamed answer chunk by chunk; awaiting it is how a slow client
+// slows the tier down. It throws when the client is gone.
+using ChunkSink = std::function<Task<void>(AnswerChunk& chunk)>;
+
+struct AskOptions {
+    bool need_logprobs = false;         // hiro will judge the answer by its tokens' log-probabilities
+    const ChunkSink* stream = nullptr;  // set: stream the answer into it as it is generated
+};
 
 // One model tier: the in-process llama.cpp engine, an OpenAI-compatible
-// upstream, a replay of recorded outcomes, ... `generate` blocks its calling
-// thread until the answer is complete, the sink declines more tokens, or
-// `stop` is requested; it throws core::Error (code upstream / cancelled /
-// invalid_input) when it cannot answer. Implementations are thread-safe: the
-// gateway calls one tier from many threads at once.
+// upstream, ... `generate` is a coroutine: a tier waiting for its backend
+// holds no thread. It throws TierFailure when the tier cannot answer, and
+// operation_aborted when the caller was cancelled. Implementations are
+// thread-safe: the gateway calls one tier from every I/O thread at once.
 class Tier {
 public:
     virtual ~Tier() = default;
     virtual const std::string& name() const = 0;
-    virtual core::Answer generate(const core::Query& query, const TokenSink& on_token, std::stop_token stop) = 0;
+    // The answer; when streamed, each chunk went to the sink and the answer
+    // carries no response body.
+    virtual Task<core::Answer> generate(const core::Query& query, const AskOptions& options) = 0;
+    // How many requests the tier works on at once by its nature (the local
+    // engine's compute pool); 0 = no limit of its own.
+    virtual int capacity() const { return 0; }
+    // Stops and joins whatever the tier runs on threads of its own; called
+    // once the I/O threads have stopped, before their contexts are destroyed.
+    virtual void stop() {}
 };
 
 }  // namespace hiro::backends

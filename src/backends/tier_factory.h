@@ -17,11 +17,14 @@ struct TierSpec {
     std::string model_path;  // local: the GGUF file
     int threads = 0;         // local: 0 = all cores
     int context = 4096;      // local: context size in tokens
+    int slots = 0;           // local: requests decoded at once (0 = cores / threads)
     std::string base_url;    // openai: e.g. http://127.0.0.1:8080/v1
     std::string model;       // openai: the upstream's model name
     std::string api_key;     // openai: bearer token, empty for none
     std::string ca_file;     // openai over https: CA certificates to trust instead of the system's
     HttpTimeouts timeouts;
+    HttpPoolLimits pool;
+    core::Json defaults = core::Json::object();  // request fields set where the client did not
     core::TokenPrice price;
     double energy_j_per_token = 0.0;
 };

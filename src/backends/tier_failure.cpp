@@ -9,9 +9,9 @@ std::string_view to_string(FailureKind kind) {
         case FailureKind::dropped: return "dropped";
         case FailureKind::http_error: return "http_error";
         case FailureKind::rate_limited: return "rate_limited";
+        case FailureKind::client_error: return "client_error";
         case FailureKind::garbage: return "garbage";
         case FailureKind::busy: return "busy";
-        case FailureKind::cancelled: return "cancelled";
     }
     return "unknown";
 }

@@ -12,6 +12,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
 #include "backends/tier_factory.h"
 #include "cli/commands.h"
 #include "cli/output_files.h"
@@ -118,6 +122,14 @@ Json outcome_of(const core::Answer& a, const PromptItem& item, core::MatchMode m
     return o;
 }
 
+// A tier's whole answer, awaited on this thread.
+core::Answer answer_of(boost::asio::io_context& io, backends::Tier& tier, const core::Query& query) {
+    auto answer = boost::asio::co_spawn(io, tier.generate(query, {}), boost::asio::use_future);
+    io.restart();
+    io.run();
+    return answer.get();
+}
+
 void run_record(const RecordArgs& args) {
     const core::MatchMode mode = core::parse_match_mode(args.match);
     const auto primary = policy::make_confidence_estimator(args.confidence);
@@ -149,19 +161,23 @@ void run_record(const RecordArgs& args) {
     if (!out) throw core::Error(core::ErrorCode::io, "cannot write " + args.out);
     std::vector<TierTally> tally(tiers.size());
     const auto start = std::chrono::steady_clock::now();
+    // One I/O context for the whole run: upstream connections are kept alive from one prompt to the next.
+    boost::asio::io_context io;
     for (std::size_t q = 0; q < items.size(); ++q) {
         const PromptItem& item = items[q];
+        Json fields = {{"max_tokens", args.max_tokens}, {"temperature", args.temperature}, {"logprobs", true},
+                       {"top_logprobs", args.top_logprobs}};
         core::Query query;
-        query.id = item.id;
         if (args.raw) {
-            query.prompt = item.system.empty() ? item.prompt : item.system + "\n\n" + item.prompt;
+            fields["logprobs"] = args.top_logprobs;
+            fields.erase("top_logprobs");
+            query = core::prompt_query(item.id, item.system.empty() ? item.prompt : item.system + "\n\n" + item.prompt, fields);
         } else {
-            if (!item.system.empty()) query.messages.push_back({"system", item.system});
-            query.messages.push_back({"user", item.prompt});
+            std::vector<std::pair<std::string, std::string>> messages;
+            if (!item.system.empty()) messages.emplace_back("system", item.system);
+            messages.emplace_back("user", item.prompt);
+            query = core::chat_query(item.id, messages, fields);
         }
-        query.params.max_tokens = args.max_tokens;
-        query.params.temperature = args.temperature;
-        query.params.top_logprobs = args.top_logprobs;
 
         Json line = {{"id", item.id}, {"prompt", item.prompt}, {"gold", item.gold}, {"confidence_signal", args.confidence}};
         if (!item.task.empty()) line["task"] = item.task;
@@ -169,7 +185,7 @@ void run_record(const RecordArgs& args) {
         Json models = Json::object();
         for (std::size_t t = 0; t < tiers.size(); ++t) {
             try {
-                models[tiers[t]->name()] = outcome_of(tiers[t]->generate(query, nullptr, {}), item, mode, *primary, signals, tally[t]);
+                models[tiers[t]->name()] = outcome_of(answer_of(io, *tiers[t], query), item, mode, *primary, signals, tally[t]);
             } catch (const core::Error& e) {
                 // Kept as a wrong answer, with why, so no query silently disappears.
                 spdlog::warn("{} on {}: {}", tiers[t]->name(), item.id, e.what());

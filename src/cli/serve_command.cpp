@@ -38,7 +38,9 @@ void add_serve_command(CLI::App& app) {
         "/health and /metrics (Prometheus). A request's \"model\" names a tier (answered by it, failing over to its\n"
         "fallbacks) or a policy from the config (e.g. a cascade: the edge tier answers, a bigger tier only when the\n"
         "edge's confidence is below the threshold). Every answer carries a `hiro` object saying which tiers were tried,\n"
-        "their confidences, why it stopped, and each tier's latency and cost. SIGTERM drains requests in flight.\n"
+        "their confidences, why it stopped, and each tier's latency and cost. Requests are coroutines on io_threads I/O\n"
+        "threads (default: one per core): thousands wait on slow upstreams without holding a thread; local tiers decode\n"
+        "on a compute pool sized to the cores. SIGTERM drains requests in flight.\n"
         "See deploy/gateway.example.yaml for every config key.");
     cmd->add_option("--config", args->config, "YAML config: listen, tiers, policies, api_keys, limits")->required();
     cmd->add_option("--listen", args->listen, "HOST:PORT to listen on, overriding the config's listen");

@@ -5,41 +5,51 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace hiro::core {
+
+// JSON as hiro passes it on: keys keep the order they came in.
+using Json = nlohmann::ordered_json;
+
+// The two OpenAI generation endpoints hiro serves and asks.
+enum class Endpoint { chat, completions };
+
+// A request as every tier sees it: the client's OpenAI request body, which
+// OpenAI-compatible tiers forward as it is and the local tier reads as
+// llama-server does. `model`, `stream` and `stream_options` are not in it:
+// each tier sets them for itself.
+struct Query {
+    std::string id;
+    Endpoint endpoint = Endpoint::chat;
+    Json body = Json::object();
+};
+
+// A chat (or, for Endpoint::completions, a raw prompt) query built by hiro
+// itself (record, benchmarks): `fields` adds OpenAI fields such as max_tokens.
+Query chat_query(std::string id, const std::vector<std::pair<std::string, std::string>>& messages,
+                 Json fields = Json::object());
+Query prompt_query(std::string id, std::string prompt, Json fields = Json::object());
+
+// The text a policy judges a query by before any tier answers (routers read
+// it): the raw prompt, or a chat's last user message (its text parts joined),
+// which is what outcome files record as "prompt" and routers are trained on.
+std::string policy_text(const Query& query);
 
 struct ChatMessage {
     std::string role;  // "system", "user" or "assistant"
     std::string content;
 };
 
+// How the local engine samples (the OpenAI fields it understands).
 struct GenerationParams {
-    int max_tokens = 128;
+    int max_tokens = -1;       // -1: until the model stops or the context is full
     double temperature = 0.0;  // 0 = greedy
     double top_p = 1.0;
     std::uint32_t seed = 0;
     std::vector<std::string> stop;
     int top_logprobs = 0;  // alternatives to report per generated token
-    bool logprobs = true;  // per-token log-probabilities; off where no confidence is needed (saves upstream work)
 };
-
-// A request as every tier sees it: chat messages, or a raw prompt when
-// `messages` is empty.
-struct Query {
-    std::string id;
-    std::vector<ChatMessage> messages;
-    std::string prompt;
-    GenerationParams params;
-};
-
-// The text a policy judges a query by before any tier answers (routers read
-// it): the raw prompt, or a chat's last user message, which is what outcome
-// files record as "prompt" and routers are trained on.
-inline std::string_view policy_text(const Query& query) {
-    for (auto m = query.messages.rbegin(); m != query.messages.rend(); ++m) {
-        if (m->role == "user") return m->content;
-    }
-    return query.prompt;
-}
 
 struct TokenAlternative {
     std::int32_t id = -1;
@@ -63,14 +73,17 @@ struct Usage {
 
 // What one tier answered.
 struct Answer {
-    std::string text;
-    std::vector<TokenLogprob> tokens;
+    std::string text;                  // the first choice's content (or text)
+    std::vector<TokenLogprob> tokens;  // its tokens, with log-probabilities when the tier gave them
     Usage usage;
-    std::string finish_reason;  // "stop", "length" or "cancelled"
+    std::string finish_reason;  // "stop", "length", "tool_calls", ... or "cancelled"
     double latency_ms = 0.0;
     double ttft_ms = 0.0;
     double cost_usd = 0.0;
     double energy_j = 0.0;
+    // The whole OpenAI response body as the tier gave it; null when the
+    // answer was streamed chunk by chunk instead.
+    Json response;
 };
 
 }  // namespace hiro::core

@@ -122,7 +122,9 @@ Generation Engine::generate(const GenerationRequest& request, const TokenCallbac
 
     Sampler sampler = make_sampler(request.params);
     int position = static_cast<int>(prompt.size());
-    for (int i = 0; i < request.params.max_tokens; ++i) {
+    // No max_tokens: until the model stops or the context is full, as llama-server.
+    const int max_tokens = request.params.max_tokens < 0 ? n_ctx : request.params.max_tokens;
+    for (int i = 0; i < max_tokens; ++i) {
         if (stop.stop_requested()) return finish("cancelled");
         const Token token = llama_sampler_sample(sampler.get(), ctx, -1);
         if (model_.ends_generation(token) && !request.ignore_end_of_generation) return finish("stop");
@@ -139,7 +141,7 @@ Generation Engine::generate(const GenerationRequest& request, const TokenCallbac
             return finish("stop");
         }
         if (!stream_until(a.text.size() - partial_stop(a.text, request.params.stop))) return finish("cancelled");
-        if (i + 1 == request.params.max_tokens) break;
+        if (i + 1 == max_tokens) break;
         if (++position > n_ctx) return finish("length");  // the context is full
         Token next = token;
         if (!decode(&next, 1)) return finish("cancelled");

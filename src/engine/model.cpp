@@ -94,8 +94,6 @@ bool Model::ends_generation(Token token) const { return llama_vocab_is_eog(vocab
 
 std::string Model::format_chat(const std::vector<core::ChatMessage>& messages) const { return chat_template_->apply(messages); }
 
-std::vector<Token> Model::prompt_tokens(const core::Query& query) const {
-    return tokenize(query.messages.empty() ? query.prompt : format_chat(query.messages), true);
-}
+std::vector<Token> Model::chat_tokens(const std::vector<core::ChatMessage>& messages) const { return tokenize(format_chat(messages), true); }
 
 }  // namespace hiro::engine

@@ -57,10 +57,10 @@ public:
     // the GGUF metadata) rendered with llama.cpp's Jinja engine, or ChatML when
     // it has none.
     std::string format_chat(const std::vector<core::ChatMessage>& messages) const;
-    // The prompt's tokens: the formatted chat, or the raw prompt when the query
-    // has no messages. Special tokens are parsed and BOS is added when the model
-    // wants one, exactly as llama-server tokenizes a prompt.
-    std::vector<Token> prompt_tokens(const core::Query& query) const;
+    // The prompt's tokens for a chat: special tokens are parsed and BOS is
+    // added when the model wants one, exactly as llama-server tokenizes a prompt
+    // (tokenize(text, true) does the same for a raw prompt).
+    std::vector<Token> chat_tokens(const std::vector<core::ChatMessage>& messages) const;
 
 private:
     ModelOptions options_;

@@ -1,6 +1,5 @@
 #include "eval/replay.h"
 
-#include <cctype>
 #include <limits>
 
 #include "core/error.h"
@@ -9,7 +8,7 @@ namespace hiro::eval {
 namespace {
 
 // Answers a policy's questions from one recorded line.
-class RecordedTiers final : public policy::TierAccess {
+class RecordedTiers final : public policy::TierAccess, public policy::RecordedOutcomes {
 public:
     RecordedTiers(const std::vector<std::size_t>& models, const std::vector<std::vector<std::string>>& answers)
         : models_(models), answers_(answers) {}
@@ -24,9 +23,7 @@ public:
         return {o.confidence.value_or(-std::numeric_limits<double>::infinity()), answers_[position][row_], o.correct};
     }
 
-    std::optional<bool> known_correct(std::size_t position) const override {
-        return record_->models[models_.at(position)].correct;
-    }
+    bool correct(std::size_t position) const override { return record_->models[models_.at(position)].correct; }
 
 private:
     const std::vector<std::size_t>& models_;
@@ -46,22 +43,6 @@ std::size_t strongest_model(const core::OutcomeSet& set) {
     return best;
 }
 
-std::string normalize_answer(std::string_view answer) {
-    std::string out;
-    bool space = false;
-    for (unsigned char c : answer) {
-        if (std::isspace(c)) {
-            space = !out.empty();
-            continue;
-        }
-        if (space) out += ' ';
-        space = false;
-        out += static_cast<char>(std::tolower(c));
-    }
-    while (!out.empty() && (out.back() == '.' || out.back() == '!')) out.pop_back();
-    return out;
-}
-
 ReplayResult replay(const policy::Policy& policy, const core::OutcomeSet& set) {
     const auto& tiers = policy.tiers();
     std::vector<std::size_t> models;
@@ -70,7 +51,7 @@ ReplayResult replay(const policy::Policy& policy, const core::OutcomeSet& set) {
     std::vector<std::vector<std::string>> answers(tiers.size());
     for (std::size_t p = 0; p < tiers.size(); ++p) {
         answers[p].reserve(set.size());
-        for (const auto& r : set.records) answers[p].push_back(normalize_answer(r.models[models[p]].answer.value_or("")));
+        for (const auto& r : set.records) answers[p].push_back(policy::agreement_key(r.models[models[p]].answer.value_or("")));
     }
 
     ReplayResult result;
@@ -84,8 +65,9 @@ ReplayResult replay(const policy::Policy& policy, const core::OutcomeSet& set) {
     for (std::size_t row = 0; row < set.size(); ++row) {
         const auto& record = set.records[row];
         access.set_record(record, row);
-        const policy::Decision d = policy.decide({record.id, record.prompt}, access);
-        for (std::size_t p : d.tried) {
+        const policy::Decision d = policy.decide({record.id, record.prompt, &access}, access);
+        for (const auto& asked : d.asked) {
+            const std::size_t p = asked.position;
             const auto& o = record.models[models[p]];
             result.total_cost += o.cost_usd.value_or(0.0);
             latency += o.latency_ms.value_or(0.0);
@@ -95,7 +77,7 @@ ReplayResult replay(const policy::Policy& policy, const core::OutcomeSet& set) {
         result.chosen.push_back(d.chosen);
         correct += record.models[models[d.chosen]].correct ? 1.0 : 0.0;
         // Escalated: the answer came from a tier asked after an earlier answer was rejected.
-        escalated += d.tried.size() > 1 && d.chosen == d.tried.back() ? 1.0 : 0.0;
+        escalated += d.asked.size() > 1 && d.chosen == d.asked.back().position ? 1.0 : 0.0;
     }
     const auto n = static_cast<double>(set.size());
     result.accuracy = correct / n;

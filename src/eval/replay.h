@@ -28,9 +28,6 @@ struct ReplayResult {
 // for "cost relative to the strongest model".
 std::size_t strongest_model(const core::OutcomeSet& set);
 
-// Normalised answer text, so that "B", " b " and "B." agree (consistency cascade).
-std::string normalize_answer(std::string_view answer);
-
 ReplayResult replay(const policy::Policy& policy, const core::OutcomeSet& set);
 
 }  // namespace hiro::eval

@@ -21,36 +21,24 @@ public:
         return out + ") else " + tiers().back();
     }
 
-    Decision decide(const QueryView&, TierAccess& access) const override {
-        Decision d;
+    Step next(const QueryView&, const Decision& so_far) const override {
         const std::size_t cheap = tiers().size() - 1;
-        std::vector<std::string_view> answers;
-        for (std::size_t i = 0; i < cheap; ++i) {
-            TierSignal s = access.ask(i);
-            d.tried.push_back(i);
-            d.confidences.push_back(s.confidence);
-            answers.push_back(s.answer);
-        }
+        const auto& asked = so_far.asked;
+        if (asked.size() < cheap) return Step::ask_tier(asked.size());
+        if (asked.size() > cheap) return Step::answer_with(cheap, StopReason::last_tier);
         std::size_t best = 0;
         std::size_t best_votes = 0;
         for (std::size_t i = 0; i < cheap; ++i) {
-            if (answers[i].empty()) continue;  // an unknown answer agrees with nothing
-            auto votes = static_cast<std::size_t>(std::count(answers.begin(), answers.end(), answers[i]));
+            const std::string_view answer = asked[i].signal.answer;
+            if (answer.empty()) continue;  // an unknown answer agrees with nothing
+            const auto votes = static_cast<std::size_t>(
+                std::count_if(asked.begin(), asked.end(), [&](const Asked& a) { return a.signal.answer == answer; }));
             if (votes > best_votes) {
                 best = i;
                 best_votes = votes;
             }
         }
-        if (best_votes >= min_agree_) {
-            d.chosen = best;
-            d.reason = StopReason::agreement;
-            return d;
-        }
-        d.tried.push_back(cheap);
-        d.confidences.push_back(access.ask(cheap).confidence);
-        d.chosen = cheap;
-        d.reason = StopReason::last_tier;
-        return d;
+        return best_votes >= min_agree_ ? Step::answer_with(best, StopReason::agreement) : Step::ask_tier(cheap);
     }
 
 private:

@@ -12,20 +12,15 @@ public:
 
     std::string describe() const override { return "oracle"; }
 
-    Decision decide(const QueryView&, TierAccess& access) const override {
-        std::size_t chosen = 0;
-        for (std::size_t i = 0; i < tiers().size(); ++i) {
-            auto correct = access.known_correct(i);
-            if (!correct) {
-                throw core::Error(core::ErrorCode::unsupported,
-                                  "the oracle needs recorded correctness: it runs only offline (hiro eval)");
-            }
-            if (*correct) {
-                chosen = i;
-                break;
-            }
+    Step next(const QueryView& query, const Decision& so_far) const override {
+        if (!so_far.asked.empty()) return Step::answer_with(so_far.asked.front().position, StopReason::oracle);
+        if (query.recorded == nullptr) {
+            throw core::Error(core::ErrorCode::unsupported, "the oracle needs recorded correctness: it runs only offline (hiro eval)");
         }
-        return Decision{{chosen}, {access.ask(chosen).confidence}, chosen, StopReason::oracle};
+        for (std::size_t i = 0; i < tiers().size(); ++i) {
+            if (query.recorded->correct(i)) return Step::ask_tier(i);
+        }
+        return Step::ask_tier(0);
     }
 };
 

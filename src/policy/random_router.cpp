@@ -22,10 +22,10 @@ public:
         return out.str();
     }
 
-    Decision decide(const QueryView& query, TierAccess& access) const override {
+    Step next(const QueryView& query, const Decision& so_far) const override {
+        if (!so_far.asked.empty()) return Step::answer_with(so_far.asked.front().position, StopReason::routed);
         const bool strong = unit_interval(stable_hash(query.id, seed_)) < strong_share_;
-        const std::size_t chosen = strong ? tiers().size() - 1 : 0;
-        return Decision{{chosen}, {access.ask(chosen).confidence}, chosen, StopReason::routed};
+        return Step::ask_tier(strong ? tiers().size() - 1 : 0);
     }
 
     bool keeps_answer_of(std::size_t) const override { return true; }

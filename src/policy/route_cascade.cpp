@@ -23,8 +23,10 @@ public:
         return out.str();
     }
 
-    Decision decide(const QueryView& query, TierAccess& access) const override {
-        return climb_from(model_->pick(model_->predict(query.prompt), lambda_), tiers().size(), thresholds_, access);
+    Step next(const QueryView& query, const Decision& so_far) const override {
+        // The router scores the query once, before the first step.
+        const std::size_t first = so_far.asked.empty() ? model_->pick(model_->predict(query.prompt), lambda_) : 0;
+        return climb_from(first, tiers().size(), thresholds_, so_far);
     }
 
 private:

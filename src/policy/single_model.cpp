@@ -11,8 +11,8 @@ public:
 
     std::string describe() const override { return tiers()[0]; }
 
-    Decision decide(const QueryView&, TierAccess& access) const override {
-        return Decision{{0}, {access.ask(0).confidence}, 0, StopReason::only_tier};
+    Step next(const QueryView&, const Decision& so_far) const override {
+        return so_far.asked.empty() ? Step::ask_tier(0) : Step::answer_with(0, StopReason::only_tier);
     }
 };
 

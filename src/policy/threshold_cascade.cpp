@@ -24,8 +24,8 @@ public:
         return out.str();
     }
 
-    Decision decide(const QueryView&, TierAccess& access) const override {
-        return climb_from(0, tiers().size(), thresholds_, access);
+    Step next(const QueryView&, const Decision& so_far) const override {
+        return climb_from(0, tiers().size(), thresholds_, so_far);
     }
 
 private:

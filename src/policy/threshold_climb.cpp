@@ -2,20 +2,12 @@
 
 namespace hiro::policy {
 
-Decision climb_from(std::size_t first, std::size_t tier_count, std::span<const double> thresholds, TierAccess& access) {
-    Decision d;
-    const std::size_t last = tier_count - 1;
-    for (std::size_t i = first; i <= last; ++i) {
-        const double confidence = access.ask(i).confidence;
-        d.tried.push_back(i);
-        d.confidences.push_back(confidence);
-        if (i == last || confidence >= thresholds[i]) {
-            d.chosen = i;
-            d.reason = i == last ? StopReason::last_tier : StopReason::confident;
-            break;
-        }
-    }
-    return d;
+Step climb_from(std::size_t first, std::size_t tier_count, std::span<const double> thresholds, const Decision& so_far) {
+    if (so_far.asked.empty()) return Step::ask_tier(first);
+    const Asked& last = so_far.asked.back();
+    if (last.position + 1 == tier_count) return Step::answer_with(last.position, StopReason::last_tier);
+    if (last.signal.confidence >= thresholds[last.position]) return Step::answer_with(last.position, StopReason::confident);
+    return Step::ask_tier(last.position + 1);
 }
 
 }  // namespace hiro::policy

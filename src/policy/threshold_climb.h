@@ -8,7 +8,7 @@ namespace hiro::policy {
 
 // The cascade step every cascading policy shares: ask tiers from `first` up
 // and keep the first answer whose confidence reaches its tier's threshold;
-// the last tier always answers.
-Decision climb_from(std::size_t first, std::size_t tier_count, std::span<const double> thresholds, TierAccess& access);
+// the last tier always answers. `first` matters only before any tier was asked.
+Step climb_from(std::size_t first, std::size_t tier_count, std::span<const double> thresholds, const Decision& so_far);
 
 }  // namespace hiro::policy

@@ -21,9 +21,9 @@ public:
         return out.str();
     }
 
-    Decision decide(const QueryView& query, TierAccess& access) const override {
-        const std::size_t chosen = model_->pick(model_->predict(query.prompt), lambda_);
-        return Decision{{chosen}, {access.ask(chosen).confidence}, chosen, StopReason::routed};
+    Step next(const QueryView& query, const Decision& so_far) const override {
+        if (!so_far.asked.empty()) return Step::answer_with(so_far.asked.front().position, StopReason::routed);
+        return Step::ask_tier(model_->pick(model_->predict(query.prompt), lambda_));
     }
 
 private:

@@ -2,108 +2,137 @@
 
 #include <spdlog/spdlog.h>
 
-#include <atomic>
-#include <ctime>
-#include <map>
 #include <cmath>
 #include <limits>
-#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "backends/tier_failure.h"
+#include "server/answer_stream.h"
 
 namespace hiro::server {
 namespace {
 
 using backends::FailureKind;
 using backends::TierFailure;
-using nlohmann::json;
+using core::Json;
 
-std::string next_id() {
-    static std::atomic<std::uint64_t> counter{0};
-    return "hiro-" + std::to_string(std::time(nullptr)) + "-" + std::to_string(counter.fetch_add(1));
-}
+constexpr double no_confidence = -std::numeric_limits<double>::infinity();
+constexpr std::size_t none = static_cast<std::size_t>(-1);
 
-// One tier asked while answering a request.
-struct Attempt {
-    std::string tier;
-    std::string outcome;  // accepted, rejected, failed, streamed
-    std::optional<double> confidence;
-    std::optional<double> threshold;
-    double latency_ms = 0.0;
-    double cost_usd = 0.0;
-    std::int64_t tokens = 0;
-    std::string error;
-    std::string failure;  // the FailureKind, when failed
-};
+std::string wire(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
-json trace_json(const std::string& route, const std::vector<Attempt>& attempts, const std::string& answered_by, const std::string& stopped) {
-    json tiers = json::array();
-    double cost = 0.0;
-    for (const auto& a : attempts) {
-        json t = {{"tier", a.tier}, {"outcome", a.outcome}, {"latency_ms", a.latency_ms}, {"cost_usd", a.cost_usd}, {"tokens", a.tokens}};
-        if (a.confidence) t["confidence"] = std::isfinite(*a.confidence) ? json(*a.confidence) : json(nullptr);
-        if (a.threshold) t["threshold"] = *a.threshold;
-        if (!a.error.empty()) t["error"] = a.error;
-        if (!a.failure.empty()) t["failure"] = a.failure;
-        tiers.push_back(std::move(t));
-        cost += a.cost_usd;
+// The query as the route's tiers get it: the policy's defaults where the client set nothing.
+core::Query with_defaults(core::Query query, const Json& defaults) {
+    for (const auto& [key, value] : defaults.items()) {
+        if (!query.body.contains(key)) query.body[key] = value;
     }
-    json j = {{"route", route}, {"tiers", tiers}, {"stopped", stopped}, {"cost_usd", cost}};
-    j["answered_by"] = answered_by.empty() ? json(nullptr) : json(answered_by);
-    return j;
+    return query;
 }
 
-class RequestRun final : public policy::TierAccess {
+// The query that continues an answer broken off after `text`: the text as an
+// assistant prefill (or a prompt suffix), and what is left of max_tokens.
+core::Query continued(core::Query query, const std::string& text, std::int64_t tokens) {
+    if (text.empty()) return query;
+    if (query.endpoint == core::Endpoint::chat) {
+        query.body["messages"].push_back({{"role", "assistant"}, {"content", text}});
+    } else {
+        query.body["prompt"] = query.body["prompt"].get<std::string>() + text;
+    }
+    for (const char* key : {"max_tokens", "max_completion_tokens"}) {
+        if (query.body.contains(key) && query.body[key].is_number_integer()) {
+            query.body[key] = std::max<std::int64_t>(1, query.body[key].get<std::int64_t>() - tokens);
+        }
+    }
+    return query;
+}
+
+class RequestRun {
 public:
-    RequestRun(const core::OpenAIRequest& request, const Route& route, ResponseChannel& channel, Metrics& metrics)
-        : request_(request), route_(route), channel_(channel), metrics_(metrics), id_(next_id()), stop_(channel.disconnected()) {
-        answers_.resize(route.tiers.size());
-        // A tier that fails has no confidence at all, so a cascade escalates past it.
-        confidences_.assign(route.tiers.size(), -std::numeric_limits<double>::infinity());
+    RequestRun(const core::OpenAIRequest& request, const Route& route, ClientStream& client, Metrics& metrics, const std::string& id)
+        : request_(request),
+          route_(route),
+          client_(client),
+          metrics_(metrics),
+          id_(id),
+          view_{request.endpoint, request.model, request.logprobs, request.include_usage},
+          stream_(client, view_),
+          query_(with_defaults(request.query, route.defaults)),
+          text_(core::policy_text(query_)),
+          answers_(route.tiers.size()),
+          agreement_keys_(route.tiers.size()),
+          attempt_of_(route.tiers.size(), none),
+          confidence_of_(route.tiers.size(), no_confidence) {
+        trace_.route = route.name;
     }
 
-    void run() {
-        const policy::Decision d = route_.policy->decide({id_, core::policy_text(request_.query)}, *this);
-        for (std::size_t i = 0; i + 1 < d.tried.size(); ++i) metrics_.add("hiro_escalations_total", {route_.tiers[d.tried[i]]->name()});
-        if (finished_) return;  // streamed live (answer or error already sent)
-        const std::string stopped(policy::to_string(d.reason));
+    const RequestTrace& trace() const { return trace_; }
+
+    Task<void> run() {
+        const policy::QueryView view{id_, text_, nullptr};
+        policy::Decision& d = decision_;
+        for (;;) {
+            const policy::Step step = route_.policy->next(view, d);
+            if (!step.ask) {
+                d.chosen = step.position;
+                d.reason = step.reason;
+                break;
+            }
+            const policy::TierSignal signal = co_await ask(step.position);
+            d.asked.push_back({step.position, signal});
+            if (finished_) break;  // streamed live: the kept answer is out
+        }
+        for (std::size_t i = 0; i + 1 < d.asked.size(); ++i) metrics_.add("hiro_escalations_total", {tier_name(d.asked[i].position)});
+        if (finished_) co_return;
         if (answers_[d.chosen]) {
             mark(d.chosen, "accepted");
-            send_answer(*answers_[d.chosen], route_.tiers[d.chosen]->name(), stopped);
-            return;
+            co_await send_answer(*answers_[d.chosen], tier_name(d.chosen), std::string(policy::to_string(d.reason)));
+            co_return;
         }
         // The chosen tier failed: its fallbacks take over.
         for (GuardedTier* fallback : route_.fallbacks[d.chosen]) {
-            if (auto a = buffered(*fallback, std::nullopt, true)) {
-                attempts_.back().outcome = "accepted";
-                send_answer(*a, fallback->name(), "fallback");
-                return;
+            if (co_await reuse(fallback)) co_return;
+            if (auto answer = co_await buffered(*fallback, std::nullopt, true)) {
+                trace_.attempts.back().outcome = "accepted";
+                co_await send_answer(*answer, fallback->name(), "fallback");
+                co_return;
             }
         }
-        send_failure("every tier failed");
+        co_await keep_rejected_or_fail();
     }
 
-    policy::TierSignal ask(std::size_t position) override {
-        GuardedTier& tier = *route_.tiers[position];
-        if (request_.stream && route_.policy->keeps_answer_of(position)) {
-            stream_live(position);
-            return {confidences_[position], {}, std::nullopt};
+    // The upstream refused the request itself: its status and error go back to the client.
+    Task<void> send_client_error(const TierFailure& f) {
+        Json body = Json::parse(f.body(), nullptr, false);
+        if (!body.is_object()) body = core::openai_error(f.what(), "invalid_request_error");
+        trace_.stopped = "client_error";
+        body["hiro"] = trace_.json();
+        if (stream_.opened()) {
+            co_await stream_.fail(std::move(body));
+        } else {
+            co_await client_.respond(f.status(), headers_for(""), wire(body));
         }
-        std::optional<double> threshold;
-        if (position < route_.thresholds.size()) threshold = route_.thresholds[position];
-        answers_[position] = buffered(tier, threshold, route_.policy->keeps_answer_of(position));
-        if (answers_[position]) {
-            confidences_[position] = attempts_.back().confidence.value_or(-std::numeric_limits<double>::infinity());
-            attempt_of_[position] = attempts_.size() - 1;
-            attempts_.back().outcome = "rejected";  // until the policy keeps it
-        }
-        return {confidences_[position], {}, std::nullopt};
     }
 
-    std::optional<bool> known_correct(std::size_t) const override { return std::nullopt; }
+    // An error inside hiro: said to the client, on the stream if it is open.
+    Task<void> send_internal_error(const std::string& what) {
+        Json body = core::openai_error("internal error: " + what, "server_error", "internal_error");
+        body["hiro"] = trace_.json();
+        if (stream_.opened()) {
+            co_await stream_.fail(std::move(body));
+        } else if (client_.status() == 0) {
+            co_await client_.respond(500, headers_for(""), wire(body));
+        }
+    }
 
 private:
+    const std::string& tier_name(std::size_t position) const { return route_.tiers[position]->name(); }
+
+    Headers headers_for(const std::string& tier) const {
+        Headers h{{"x-request-id", id_}};
+        if (!tier.empty()) h.emplace_back("x-hiro-tier", tier);
+        return h;
+    }
+
     // The answer's confidence; none when the tier sent no log-probabilities.
     std::optional<double> score(const core::Answer& a) const {
         if (a.tokens.empty() || std::isnan(a.tokens.front().logprob)) return std::nullopt;
@@ -111,81 +140,112 @@ private:
     }
 
     void mark(std::size_t position, const char* outcome) {
-        if (attempt_of_.count(position)) attempts_[attempt_of_[position]].outcome = outcome;
+        if (attempt_of_[position] != none) trace_.attempts[attempt_of_[position]].outcome = outcome;
     }
 
-    Attempt& record(const GuardedTier& tier) {
-        attempts_.push_back(Attempt{});
-        attempts_.back().tier = tier.name();
-        return attempts_.back();
+    void fill(Attempt& a, const core::Answer& answer) {
+        a.latency_ms = answer.latency_ms;
+        a.cost_usd = answer.cost_usd;
+        a.tokens = answer.usage.completion_tokens ? answer.usage.completion_tokens : static_cast<std::int64_t>(answer.tokens.size());
+        a.confidence = score(answer);
     }
 
-    void record_failure(Attempt& a, const TierFailure& f) {
-        spdlog::warn("request {}: {}", id_, f.what());
+    // Records a failed attempt; a refusal of the request itself ends the request.
+    void record_failure(std::size_t index, const TierFailure& f) {
+        Attempt& a = trace_.attempts[index];
         a.outcome = "failed";
         a.error = f.what();
         a.failure = std::string(backends::to_string(f.kind()));
+        if (f.kind() == FailureKind::client_error) throw f;
+        spdlog::warn("request {}: {}", id_, f.what());
         failures_.push_back(f.kind());
         if (!f.retry_after().empty()) retry_after_ = f.retry_after();
     }
 
+    Task<policy::TierSignal> ask(std::size_t position) {
+        const bool kept = route_.policy->keeps_answer_of(position);
+        if (request_.stream && kept) {
+            co_await stream_live(position);
+            co_return policy::TierSignal{confidence_of_[position], {}, std::nullopt};
+        }
+        std::optional<double> threshold;
+        if (position < route_.thresholds.size()) threshold = route_.thresholds[position];
+        answers_[position] = co_await buffered(*route_.tiers[position], threshold, kept);
+        if (!answers_[position]) co_return policy::TierSignal{no_confidence, {}, std::nullopt};
+        attempt_of_[position] = trace_.attempts.size() - 1;
+        Attempt& a = trace_.attempts.back();
+        a.outcome = "rejected";  // until the policy keeps it
+        agreement_keys_[position] = policy::agreement_key(answers_[position]->text);
+        co_return policy::TierSignal{a.confidence.value_or(no_confidence), agreement_keys_[position], std::nullopt};
+    }
+
     // Asks a tier for a whole answer; nullopt (and a failed attempt) if it cannot give one.
-    // The query for a tier; a confidence needs logprobs, a kept answer only if the client wants them.
-    core::Query query_for(bool kept) const {
-        core::Query q = request_.query;
-        q.params.logprobs = !kept || request_.logprobs;
-        return q;
-    }
-
-    std::optional<core::Answer> buffered(GuardedTier& tier, std::optional<double> threshold, bool kept) {
-        Attempt& a = record(tier);
-        a.threshold = threshold;
+    // A kept answer needs logprobs only if the client wants them; a judged one needs them for its confidence.
+    Task<std::optional<core::Answer>> buffered(GuardedTier& tier, std::optional<double> threshold, bool kept) {
+        const std::size_t index = trace_.attempts.size();
+        trace_.add(tier.name()).threshold = threshold;
+        std::optional<TierFailure> failure;
         try {
-            core::Answer answer = tier.generate(query_for(kept), nullptr, stop_);
-            a.latency_ms = answer.latency_ms;
-            a.cost_usd = answer.cost_usd;
-            a.tokens = answer.usage.completion_tokens ? answer.usage.completion_tokens : static_cast<std::int64_t>(answer.tokens.size());
-            a.confidence = score(answer);
-            return answer;
+            core::Answer answer = co_await tier.generate(query_, {!kept, nullptr});
+            fill(trace_.attempts[index], answer);
+            co_return answer;
         } catch (const TierFailure& f) {
-            if (f.kind() == FailureKind::cancelled) throw;
-            record_failure(a, f);
-            return std::nullopt;
+            failure.emplace(f);
         }
+        record_failure(index, *failure);
+        co_return std::nullopt;
     }
 
-    Headers headers_for(const std::string& tier) const { return {{"x-hiro-tier", tier}, {"x-request-id", id_}}; }
-
-    void send_chunk(const std::vector<core::TokenLogprob>& tokens, std::string_view finish, const json* trace = nullptr) {
-        json chunk = core::openai_chunk(tokens, finish, request_.endpoint, request_.model, id_, request_.logprobs);
-        if (trace) chunk["hiro"] = *trace;
-        channel_.send_event(chunk.dump());
+    // The position of a tier of the route that already answered this request.
+    std::size_t answered_position(const GuardedTier* tier) const {
+        for (std::size_t p = 0; p < route_.tiers.size(); ++p) {
+            if (route_.tiers[p] == tier && answers_[p]) return p;
+        }
+        return none;
     }
 
-    void open_stream(const std::string& tier) {
-        channel_.start_stream(headers_for(tier));
-        if (request_.endpoint == core::Endpoint::chat) send_chunk({}, "");  // the assistant role comes first
+    // A fallback that already answered this request is not asked again: its answer is served.
+    Task<bool> reuse(const GuardedTier* fallback) {
+        const std::size_t p = answered_position(fallback);
+        if (p == none || stream_.opened()) co_return false;
+        mark(p, "accepted");
+        trace_.attempts[attempt_of_[p]].note = "its answer was kept: the tiers it had escalated to failed";
+        co_await send_answer(*answers_[p], fallback->name(), "fallback");
+        co_return true;
     }
 
-    void send_answer(const core::Answer& answer, const std::string& tier, const std::string& stopped) {
+    // The last resort: the answer of the most capable tier that gave one, though
+    // the policy had rejected it, rather than no answer; else an error.
+    Task<void> keep_rejected_or_fail() {
+        for (auto a = decision_.asked.rbegin(); a != decision_.asked.rend(); ++a) {
+            if (co_await reuse(route_.tiers[a->position])) co_return;
+        }
+        co_await send_failure("every tier failed");
+    }
+
+    Task<void> send_answer(const core::Answer& answer, const std::string& tier, const std::string& stopped) {
         metrics_.add("hiro_answers_total", {tier});
-        const json trace = trace_json(route_.name, attempts_, tier, stopped);
+        trace_.answered_by = tier;
+        trace_.stopped = stopped;
         finished_ = true;
+        const Headers headers = headers_for(tier);
         if (!request_.stream) {
-            json body = core::openai_response(answer, request_.endpoint, request_.model, id_, request_.logprobs);
-            body["hiro"] = trace;
-            channel_.respond(200, headers_for(tier), body.dump());
-            return;
+            Json body = answer.response;
+            core::prepare_response(body, view_);
+            body["hiro"] = trace_.json();
+            co_await client_.respond(200, headers, wire(body));
+            co_return;
         }
-        open_stream(tier);
-        for (const auto& t : answer.tokens) send_chunk({t}, "");
-        send_chunk({}, answer.finish_reason.empty() ? "stop" : answer.finish_reason, &trace);
-        channel_.send_event("[DONE]");
-        channel_.end_stream();
+        for (Json& chunk : core::chunks_of(answer.response, request_.endpoint)) {
+            backends::AnswerChunk piece{std::move(chunk), {}};
+            piece.delta = core::parse_openai_delta(piece.body, request_.endpoint);
+            co_await stream_.send(std::move(piece), headers);
+        }
+        co_await stream_.finish(trace_.json(), headers);
     }
 
     // An OpenAI error with the status that tells the client what to do.
-    void send_failure(const std::string& what) {
+    Task<void> send_failure(const std::string& what) {
         finished_ = true;
         bool all_rate_limited = !failures_.empty(), all_busy = !failures_.empty(), all_timeouts = !failures_.empty();
         for (auto k : failures_) {
@@ -195,100 +255,85 @@ private:
         }
         const int status = all_rate_limited ? 429 : all_busy ? 503 : all_timeouts ? 504 : 502;
         std::string message = what;
-        if (!attempts_.empty()) message += ": " + attempts_.back().error;
-        json body = core::openai_error(message, status == 429 ? "rate_limit_error" : "upstream_error",
+        if (!trace_.attempts.empty()) message += ": " + trace_.attempts.back().error;
+        Json body = core::openai_error(message, status == 429 ? "rate_limit_error" : "upstream_error",
                                        status == 429 ? "rate_limited" : status == 503 ? "overloaded" : "upstream_failed");
-        body["hiro"] = trace_json(route_.name, attempts_, "", "failed");
+        trace_.stopped = "failed";
+        body["hiro"] = trace_.json();
         metrics_.add("hiro_failed_requests_total", {route_.name});
-        Headers headers{{"x-request-id", id_}};
+        Headers headers = headers_for("");
         if (status == 429 || status == 503) headers.emplace_back("retry-after", retry_after_.empty() ? "1" : retry_after_);
-        channel_.respond(status, headers, body.dump());
+        co_await client_.respond(status, headers, wire(body));
     }
 
     // Streams the kept tier's answer as it is generated. When the stream
     // breaks, the tier's fallbacks continue from the text already sent, so the
     // client sees one unbroken answer, or an explicit error event when no tier
     // is left: never a silent truncation.
-    void stream_live(std::size_t position) {
+    Task<void> stream_live(std::size_t position) {
         finished_ = true;
         std::vector<GuardedTier*> candidates{route_.tiers[position]};
         candidates.insert(candidates.end(), route_.fallbacks[position].begin(), route_.fallbacks[position].end());
-        std::string sent_text;
-        std::int64_t sent_tokens = 0;
-        bool opened = false;
         for (GuardedTier* tier : candidates) {
-            core::Query query = query_for(true);
-            if (!sent_text.empty()) {
-                if (query.messages.empty()) {
-                    query.prompt += sent_text;
-                } else {
-                    query.messages.push_back({"assistant", sent_text});  // continue this assistant turn
-                }
-                query.params.max_tokens = std::max<int>(1, query.params.max_tokens - static_cast<int>(sent_tokens));
-            }
-            record(*tier);
-            const std::size_t index = attempts_.size() - 1;
-            std::int64_t tier_tokens = 0;
-            const backends::TokenSink sink = [&](const core::TokenLogprob& t) {
-                if (!opened) {
-                    open_stream(tier->name());
-                    opened = true;
-                }
-                send_chunk({t}, "");
-                sent_text += t.text;
-                ++sent_tokens;
-                ++tier_tokens;
-                return !stop_.stop_requested();
+            if (tier != candidates.front() && co_await reuse(tier)) co_return;
+            const core::Query query = continued(query_, stream_.text_sent(), stream_.tokens_sent());
+            const std::size_t index = trace_.attempts.size();
+            trace_.add(tier->name());
+            const std::int64_t before = stream_.tokens_sent();
+            const Headers headers = headers_for(tier->name());
+            const backends::ChunkSink sink = [this, &headers](backends::AnswerChunk& chunk) -> Task<void> {
+                co_await stream_.send(std::move(chunk), headers);
             };
+            std::optional<TierFailure> failure;
             try {
-                core::Answer answer = tier->generate(query, sink, stop_);
-                Attempt& done = attempts_[index];
-                done.outcome = "streamed";
-                done.latency_ms = answer.latency_ms;
-                done.cost_usd = answer.cost_usd;
-                done.tokens = tier_tokens;
-                done.confidence = score(answer);
-                if (done.confidence) confidences_[position] = *done.confidence;
-                if (!opened) open_stream(tier->name());
+                const core::Answer answer = co_await tier->generate(query, {false, &sink});
+                Attempt& a = trace_.attempts[index];
+                fill(a, answer);
+                a.outcome = "streamed";
+                if (a.confidence) confidence_of_[position] = *a.confidence;
                 metrics_.add("hiro_answers_total", {tier->name()});
-                const json trace = trace_json(route_.name, attempts_, tier->name(), tier == candidates.front() ? "streamed" : "fallback");
-                send_chunk({}, answer.finish_reason.empty() ? "stop" : answer.finish_reason, &trace);
-                channel_.send_event("[DONE]");
-                channel_.end_stream();
-                return;
+                trace_.answered_by = tier->name();
+                trace_.stopped = tier == candidates.front() ? "streamed" : "fallback";
+                co_await stream_.finish(trace_.json(), headers);
+                co_return;
             } catch (const TierFailure& f) {
-                if (f.kind() == FailureKind::cancelled) throw;
-                record_failure(attempts_[index], f);
-                attempts_[index].tokens = tier_tokens;
-                spdlog::warn("request {}: {} tokens were streamed; {}", id_, sent_tokens,
+                failure.emplace(f);
+            }
+            trace_.attempts[index].tokens = stream_.tokens_sent() - before;
+            record_failure(index, *failure);
+            if (stream_.opened()) {
+                spdlog::warn("request {}: {} tokens were streamed; {}", id_, stream_.tokens_sent(),
                              tier == candidates.back() ? "no tier is left" : "continuing on the next tier");
             }
         }
-        if (!opened) {
-            finished_ = false;
-            send_failure("every tier failed");
-            return;
+        if (!stream_.opened()) {
+            co_await keep_rejected_or_fail();
+            co_return;
         }
-        json error = core::openai_error("the answer broke off after " + std::to_string(sent_tokens) +
-                                            " tokens and no tier was left to continue it: " + attempts_.back().error,
+        Json error = core::openai_error("the answer broke off after " + std::to_string(stream_.tokens_sent()) +
+                                            " tokens and no tier was left to continue it: " + trace_.attempts.back().error,
                                         "upstream_error", "stream_broken");
-        error["hiro"] = trace_json(route_.name, attempts_, "", "failed");
+        trace_.stopped = "failed";
+        error["hiro"] = trace_.json();
         metrics_.add("hiro_failed_requests_total", {route_.name});
-        channel_.send_event(error.dump());
-        channel_.send_event("[DONE]");
-        channel_.end_stream();
+        co_await stream_.fail(std::move(error));
     }
 
     const core::OpenAIRequest& request_;
     const Route& route_;
-    ResponseChannel& channel_;
+    ClientStream& client_;
     Metrics& metrics_;
-    std::string id_;
-    std::stop_token stop_;
+    const std::string& id_;
+    core::ClientView view_;
+    AnswerStream stream_;
+    core::Query query_;
+    std::string text_;
+    policy::Decision decision_;
     std::vector<std::optional<core::Answer>> answers_;
-    std::vector<double> confidences_;
-    std::map<std::size_t, std::size_t> attempt_of_;  // position -> its attempt in attempts_
-    std::vector<Attempt> attempts_;
+    std::vector<std::string> agreement_keys_;
+    std::vector<std::size_t> attempt_of_;   // position -> its attempt in the trace
+    std::vector<double> confidence_of_;
+    RequestTrace trace_;
     std::vector<FailureKind> failures_;
     std::string retry_after_;
     bool finished_ = false;
@@ -296,15 +341,27 @@ private:
 
 }  // namespace
 
-void answer_completion(const core::OpenAIRequest& request, const Route& route, ResponseChannel& channel, Metrics& metrics) {
-    RequestRun run(request, route, channel, metrics);
+Task<RequestTrace> answer_completion(const core::OpenAIRequest& request, const Route& route, ClientStream& client, Metrics& metrics,
+                                     const std::string& request_id) {
+    RequestRun run(request, route, client, metrics, request_id);
+    std::optional<TierFailure> refused;
+    std::string internal;
     try {
-        run.run();
+        co_await run.run();
     } catch (const TierFailure& f) {
-        if (f.kind() != FailureKind::cancelled) throw;
-        metrics.add("hiro_client_disconnects_total", {});
-        spdlog::info("a client went away; its generation was cancelled");
+        if (f.kind() != FailureKind::client_error) throw;
+        refused.emplace(f);
+    } catch (const boost::system::system_error&) {
+        throw;  // the client is gone (or cancelled): nothing can reach it
+    } catch (const std::exception& e) {
+        internal = e.what();
     }
+    if (refused) co_await run.send_client_error(*refused);
+    if (!internal.empty()) {
+        spdlog::error("request {} failed inside hiro: {}", request_id, internal);
+        co_await run.send_internal_error(internal);
+    }
+    co_return run.trace();
 }
 
 }  // namespace hiro::server

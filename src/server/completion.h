@@ -1,18 +1,22 @@
 #pragma once
 
-#include "core/openai_protocol.h"
+#include "core/openai_request.h"
+#include "server/client_stream.h"
 #include "server/metrics.h"
-#include "server/response_channel.h"
+#include "server/request_trace.h"
 #include "server/route.h"
 
 namespace hiro::server {
 
-// Answers one chat/completions request through its route: runs the policy
-// over live tiers (scoring each answer's confidence), streams or sends the
-// kept answer with the `hiro` trace (tiers tried, confidences, why it stopped,
-// latency and cost per tier), and on tier failures escalates, fails over
-// (continuing a broken stream from the text already sent) or answers with an
-// explicit OpenAI error. Runs on a worker thread; blocks until done.
-void answer_completion(const core::OpenAIRequest& request, const Route& route, ResponseChannel& channel, Metrics& metrics);
+// Answers one chat/completions request through its route: steps the policy
+// over live tiers (awaiting each, scoring its answer's confidence), streams
+// or sends the kept answer with the `hiro` trace (tiers tried, confidences,
+// why it stopped, latency and cost per tier), and on tier failures escalates,
+// fails over (reusing an answer already generated before asking a tier again,
+// and continuing a broken stream from the text already sent) or answers with
+// an explicit OpenAI error. An upstream's refusal of the request itself (a
+// 4xx) goes back to the client as it is. Returns the trace.
+Task<RequestTrace> answer_completion(const core::OpenAIRequest& request, const Route& route, ClientStream& client, Metrics& metrics,
+                                     const std::string& request_id);
 
 }  // namespace hiro::server

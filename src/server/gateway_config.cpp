@@ -80,9 +80,43 @@ private:
 
 std::chrono::milliseconds ms(double v) { return std::chrono::milliseconds(static_cast<long long>(v)); }
 
+// A YAML value as JSON: request fields such as `defaults: {temperature: 0}`.
+core::Json to_json(const YAML::Node& node) {
+    if (node.IsMap()) {
+        core::Json out = core::Json::object();
+        for (const auto& kv : node) out[kv.first.as<std::string>()] = to_json(kv.second);
+        return out;
+    }
+    if (node.IsSequence()) {
+        core::Json out = core::Json::array();
+        for (const auto& item : node) out.push_back(to_json(item));
+        return out;
+    }
+    if (node.IsNull()) return nullptr;
+    if (node.Tag() == "!") return node.as<std::string>();  // quoted: a string whatever it looks like
+    bool b;
+    long long i;
+    double d;
+    if (YAML::convert<bool>::decode(node, b)) return b;
+    if (YAML::convert<long long>::decode(node, i)) return i;
+    if (YAML::convert<double>::decode(node, d)) return d;
+    return node.as<std::string>();
+}
+
+core::Json request_defaults(const Section& s) {
+    if (!s.has("defaults")) return core::Json::object();
+    if (!s["defaults"].IsMap()) s.fail(s.key("defaults") + " must be a map of OpenAI request fields, e.g. {temperature: 0}");
+    core::Json defaults = to_json(s["defaults"]);
+    for (const char* owned : {"model", "stream", "stream_options", "messages", "prompt"}) {
+        if (defaults.contains(owned)) s.fail(s.key("defaults") + "." + owned + " cannot be defaulted: the request or hiro sets it");
+    }
+    return defaults;
+}
+
 TierSettings parse_tier(const Section& t) {
-    t.allow_only({"name", "kind", "model", "model_path", "threads", "context", "base_url", "api_key", "api_key_env", "ca_file", "timeout",
-                  "max_concurrent", "queue_timeout_ms", "retries", "fallback", "circuit_breaker", "prices", "energy_j_per_token"});
+    t.allow_only({"name", "kind", "model", "model_path", "threads", "context", "slots", "base_url", "api_key", "api_key_env", "ca_file",
+                  "timeout", "max_connections", "max_idle_connections", "max_concurrent", "queue_timeout_ms", "retries", "retry_budget_ms",
+                  "failover_on", "fallback", "circuit_breaker", "prices", "energy_j_per_token", "defaults"});
     TierSettings s;
     auto& spec = s.spec;
     spec.name = t.require<std::string>("name", "a string");
@@ -91,6 +125,8 @@ TierSettings parse_tier(const Section& t) {
         spec.model_path = t.require<std::string>("model_path", "the path of a GGUF file");
         spec.threads = t.get<int>("threads", "a whole number", 0);
         spec.context = t.get<int>("context", "a whole number", spec.context);
+        spec.slots = t.get<int>("slots", "a whole number", 0);
+        if (spec.threads < 0 || spec.context < 0 || spec.slots < 0) t.fail(t.path() + ": threads, context and slots must not be negative");
     } else if (spec.kind == "openai") {
         spec.base_url = t.require<std::string>("base_url", "an http:// or https:// URL");
         if (spec.base_url.rfind("http://", 0) != 0 && spec.base_url.rfind("https://", 0) != 0) {
@@ -99,6 +135,10 @@ TierSettings parse_tier(const Section& t) {
         spec.ca_file = t.get<std::string>("ca_file", "the path of a PEM file", "");
         spec.model = t.get<std::string>("model", "a string", spec.name);
         spec.api_key = t.secret("api_key", "api_key_env");
+        const auto max_connections = t.get<long long>("max_connections", "a whole number", static_cast<long long>(spec.pool.max_connections));
+        const auto max_idle = t.get<long long>("max_idle_connections", "a whole number", static_cast<long long>(spec.pool.max_idle));
+        if (max_connections < 1 || max_idle < 0) t.fail(t.key("max_connections") + " must be at least 1 and max_idle_connections at least 0");
+        spec.pool = {static_cast<std::size_t>(max_connections), static_cast<std::size_t>(max_idle)};
     } else {
         t.fail(t.key("kind") + " must be local or openai (got '" + spec.kind + "')");
     }
@@ -115,9 +155,15 @@ TierSettings parse_tier(const Section& t) {
         spec.price = {p.get<double>("input", "USD per 1M input tokens", 0.0), p.get<double>("output", "USD per 1M output tokens", 0.0)};
     }
     spec.energy_j_per_token = t.get<double>("energy_j_per_token", "a number of joules", 0.0);
+    spec.defaults = request_defaults(t);
     s.max_concurrent = t.get<int>("max_concurrent", "a whole number", 0);
     s.queue_timeout = ms(t.get<double>("queue_timeout_ms", "a number of milliseconds", static_cast<double>(s.queue_timeout.count())));
     s.retries = t.get<int>("retries", "a whole number", 0);
+    s.retry_budget = ms(t.get<double>("retry_budget_ms", "a number of milliseconds", 0.0));
+    s.failover_on = t.get<std::vector<int>>("failover_on", "a list of HTTP statuses", {});
+    if (s.max_concurrent < 0 || s.retries < 0 || s.retry_budget.count() < 0 || s.queue_timeout.count() < 0) {
+        t.fail(t.path() + ": max_concurrent, retries, retry_budget_ms and queue_timeout_ms must not be negative");
+    }
     s.fallback = t.get<std::vector<std::string>>("fallback", "a list of tier names", {});
     if (t.has("circuit_breaker")) {
         Section b = t.child("circuit_breaker");
@@ -129,7 +175,7 @@ TierSettings parse_tier(const Section& t) {
 }
 
 PolicySettings parse_policy(const Section& p) {
-    p.allow_only({"name", "kind", "tiers", "thresholds", "params", "file", "confidence"});
+    p.allow_only({"name", "kind", "tiers", "thresholds", "params", "file", "confidence", "defaults"});
     PolicySettings s;
     s.name = p.require<std::string>("name", "a string");
     if (p.has("file")) {
@@ -141,6 +187,7 @@ PolicySettings parse_policy(const Section& p) {
         s.spec.params = p.get<std::map<std::string, double>>("params", "a map of numbers", {});
     }
     s.confidence = p.get<std::string>("confidence", "an estimator name", s.confidence);
+    s.defaults = request_defaults(p);
     try {
         policy::make_policy(s.spec);
         policy::make_confidence_estimator(s.confidence);
@@ -160,7 +207,7 @@ GatewayConfig parse_gateway_config(const std::string& yaml_text, const std::stri
         throw Error(ErrorCode::invalid_input, source + ": not valid YAML: " + e.what());
     }
     Section top(root, "", source);
-    top.allow_only({"listen", "io_threads", "workers", "api_keys", "limits", "tiers", "policies"});
+    top.allow_only({"listen", "io_threads", "api_keys", "limits", "tiers", "policies"});
     GatewayConfig c;
     try {
         parse_listen_address(top.get<std::string>("listen", "HOST:PORT", "127.0.0.1:8000"), c.host, c.port);
@@ -168,8 +215,7 @@ GatewayConfig parse_gateway_config(const std::string& yaml_text, const std::stri
         top.fail(std::string("listen: ") + e.what());
     }
     c.io_threads = top.get<int>("io_threads", "a whole number", c.io_threads);
-    c.workers = top.get<int>("workers", "a whole number", c.workers);
-    if (c.io_threads < 1 || c.workers < 1) top.fail("io_threads and workers must be at least 1");
+    if (c.io_threads < 0) top.fail("io_threads must be at least 1 (or 0: one per core)");
 
     if (top.has("api_keys")) {
         const YAML::Node keys = top["api_keys"];
@@ -188,6 +234,7 @@ GatewayConfig parse_gateway_config(const std::string& yaml_text, const std::stri
         c.max_body_bytes = l.get<std::size_t>("max_body_bytes", "a number of bytes", c.max_body_bytes);
         c.max_header_bytes = l.get<std::size_t>("max_header_bytes", "a number of bytes", c.max_header_bytes);
         c.max_inflight = l.get<int>("max_inflight", "a whole number", c.max_inflight);
+        if (c.max_inflight < 1) l.fail(l.key("max_inflight") + " must be at least 1");
         c.rate_limit_per_key = l.get<double>("rate_limit_per_key", "requests per second", c.rate_limit_per_key);
         c.rate_limit_burst = l.get<double>("rate_limit_burst", "a number of requests", c.rate_limit_burst);
         c.drain_timeout = ms(l.get<double>("drain_timeout_ms", "a number of milliseconds", static_cast<double>(c.drain_timeout.count())));

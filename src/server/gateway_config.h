@@ -5,15 +5,18 @@
 #include <vector>
 
 #include "backends/tier_factory.h"
+#include "core/openai_response.h"
 #include "policy/policy_spec.h"
 
 namespace hiro::server {
 
 struct TierSettings {
     backends::TierSpec spec;
-    int max_concurrent = 0;                          // 0 = no limit
+    int max_concurrent = 0;                          // 0 = no limit (local tiers: their compute slots)
     std::chrono::milliseconds queue_timeout{10000};  // how long a request waits for a free slot
     int retries = 0;                                 // extra attempts on the same tier after a failure
+    std::chrono::milliseconds retry_budget{0};       // how long to keep retrying while the tier is briefly gone
+    std::vector<int> failover_on;                    // upstream client-error statuses treated as the tier's fault
     std::vector<std::string> fallback;               // tiers that take over when this one fails
     int breaker_failures = 5;                        // failures in a row that open the circuit (0 = never)
     std::chrono::milliseconds breaker_cooldown{30000};
@@ -23,6 +26,7 @@ struct PolicySettings {
     std::string name;  // what clients put in "model"
     policy::PolicySpec spec;
     std::string confidence = "mean_logprob";  // the ConfidenceEstimator that scores live answers
+    core::Json defaults = core::Json::object();  // request fields set where the client did not (e.g. temperature: 0)
 };
 
 struct ApiKey {
@@ -33,12 +37,11 @@ struct ApiKey {
 struct GatewayConfig {
     std::string host = "127.0.0.1";
     unsigned short port = 8000;
-    int io_threads = 2;
-    int workers = 64;  // threads that run tiers (blocking calls)
+    int io_threads = 0;  // threads that run every connection and upstream request; 0 = one per core
     std::vector<ApiKey> api_keys;  // empty: no authentication
     std::size_t max_body_bytes = 1 << 20;
     std::size_t max_header_bytes = 16 << 10;
-    int max_inflight = 256;  // requests being answered at once; more get 503
+    int max_inflight = 10000;  // requests being answered at once; more get 503
     double rate_limit_per_key = 0.0;  // requests/s per API key (0 = none)
     double rate_limit_burst = 10.0;
     std::chrono::milliseconds drain_timeout{30000};

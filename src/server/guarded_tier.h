@@ -1,37 +1,47 @@
 #pragma once
 
 #include <memory>
-#include <semaphore>
+#include <optional>
 
 #include "backends/tier.h"
 #include "backends/tier_failure.h"
+#include "server/async_semaphore.h"
 #include "server/circuit_breaker.h"
 #include "server/gateway_config.h"
 #include "server/metrics.h"
 
 namespace hiro::server {
 
-// A tier behind the guards the config gives it: a limit on concurrent
-// requests (waiting at most queue_timeout for a slot), retries, and a circuit
-// breaker that skips it while it keeps failing. Counts what it does in the
-// gateway's metrics.
+// A tier behind the guards the config gives it: a bound on requests at once
+// (waiting at most queue_timeout for a slot), a circuit breaker that skips it
+// while it keeps failing, and retries: `retries` more attempts after any
+// failure, and, within `retry_budget_ms`, waiting retries with exponential
+// backoff and jitter (or the upstream's Retry-After) while the tier refuses
+// connections, drops them before answering, or answers 502, 503 or 429, so
+// that a restart of a few seconds loses nothing. Counts what it does in the
+// gateway's metrics. All waiting is on timers: no thread is held.
 class GuardedTier {
 public:
     GuardedTier(TierSettings settings, std::unique_ptr<backends::Tier> tier, Metrics& metrics);
 
     const std::string& name() const { return settings_.spec.name; }
     const TierSettings& settings() const { return settings_; }
+    backends::Tier& tier() { return *tier_; }
+    bool circuit_open() const { return breaker_.is_open(); }
 
     // Throws backends::TierFailure when every attempt failed or the tier was
-    // skipped (kind busy: circuit open or no free slot in time).
-    core::Answer generate(const core::Query& query, const backends::TokenSink& on_token, std::stop_token stop);
+    // skipped (kind busy: circuit open or no free slot in time). Once a chunk
+    // of a streamed answer went to the client, a failure is not retried.
+    Task<core::Answer> generate(const core::Query& query, const backends::AskOptions& options);
 
 private:
+    Task<void> wait_to_retry(const backends::TierFailure& failure, int attempt, std::chrono::steady_clock::time_point budget_end);
+
     TierSettings settings_;
     std::unique_ptr<backends::Tier> tier_;
     Metrics& metrics_;
     CircuitBreaker breaker_;
-    std::unique_ptr<std::counting_semaphore<>> slots_;  // null: unlimited
+    std::unique_ptr<AsyncSemaphore> slots_;  // null: unlimited
 };
 
 }  // namespace hiro::server

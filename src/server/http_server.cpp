@@ -1,11 +1,15 @@
 #include "server/http_server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <csignal>
 #include <thread>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "core/error.h"
 #include "server/http_session.h"
@@ -15,9 +19,44 @@ namespace hiro::server {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+// Each stream holds a client socket and an upstream socket: take every file
+// descriptor the system allows this process, as nginx's worker_rlimit_nofile.
+void raise_descriptor_limit(int max_inflight) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    const auto needed = static_cast<rlim_t>(2 * max_inflight + 64);
+    if (limit.rlim_cur < needed) {
+        spdlog::warn("this process may open {} files, but {} requests in flight (limits.max_inflight) can need {}: raise the hard limit "
+                     "(ulimit -Hn) or lower max_inflight",
+                     limit.rlim_cur, max_inflight, needed);
+    }
+}
+
+int thread_count(int configured) {
+    if (configured > 0) return configured;
+    return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+}  // namespace
+
 HttpServer::HttpServer(Gateway& gateway)
-    : gateway_(gateway), strand_(ioc_.get_executor()), acceptor_(strand_), signals_(strand_, SIGTERM, SIGINT), drain_timer_(strand_) {
+    : gateway_(gateway),
+      contexts_([&] {
+          std::vector<std::unique_ptr<asio::io_context>> c;
+          for (int i = 0; i < thread_count(gateway.config().io_threads); ++i) c.push_back(std::make_unique<asio::io_context>(1));
+          return c;
+      }()),
+      acceptor_(*contexts_[0]),
+      signals_(*contexts_[0], SIGTERM, SIGINT),
+      drain_timer_(*contexts_[0]) {
     const auto& c = gateway.config();
+    raise_descriptor_limit(c.max_inflight);
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(c.host, ec);
     if (ec) throw core::Error(core::ErrorCode::invalid_input, "listen: '" + c.host + "' is not an IP address");
@@ -29,24 +68,33 @@ HttpServer::HttpServer(Gateway& gateway)
     acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
+// The contexts go before the gateway: requests still in them are destroyed
+// while the tiers and pools they refer to exist.
+HttpServer::~HttpServer() = default;
+
 unsigned short HttpServer::port() const { return acceptor_.local_endpoint().port(); }
 
-void HttpServer::accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_), [this](boost::system::error_code ec, tcp::socket socket) {
+Task<void> HttpServer::accept() {
+    for (std::size_t next = 0; acceptor_.is_open(); ++next) {
+        auto& context = *contexts_[next % contexts_.size()];
+        auto [ec, socket] = co_await acceptor_.async_accept(context, asio::as_tuple(asio::use_awaitable));
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
         if (ec) {
-            if (acceptor_.is_open()) accept();
-            return;
+            // Out of file descriptors, typically: wait a moment rather than spin.
+            spdlog::warn("accepting a connection failed: {}", ec.message());
+            asio::steady_timer pause(*contexts_[0], std::chrono::milliseconds(50));
+            co_await pause.async_wait(asio::use_awaitable);
+            continue;
         }
         socket.set_option(tcp::no_delay(true));
-        std::make_shared<HttpSession>(std::move(socket), gateway_)->start();
-        accept();
-    });
+        asio::co_spawn(context, serve_connection(std::move(socket), gateway_), asio::detached);
+    }
 }
 
 void HttpServer::drain() {
     if (gateway_.inflight() == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
         if (gateway_.inflight() > 0) spdlog::warn("drain timeout: {} requests were still in flight", gateway_.inflight());
-        ioc_.stop();
+        for (auto& c : contexts_) c->stop();
         return;
     }
     drain_timer_.expires_after(std::chrono::milliseconds(20));
@@ -63,13 +111,15 @@ void HttpServer::run() {
         drain_deadline_ = std::chrono::steady_clock::now() + gateway_.config().drain_timeout;
         drain();
     });
-    accept();
-    spdlog::info("hiro serving on http://{}:{} with {} I/O threads and {} workers", gateway_.config().host, port(),
-                 gateway_.config().io_threads, gateway_.config().workers);
+    asio::co_spawn(*contexts_[0], accept(), asio::detached);
+    spdlog::info("hiro serving on http://{}:{} with {} I/O threads", gateway_.config().host, port(), contexts_.size());
     std::vector<std::thread> threads;
-    for (int i = 1; i < gateway_.config().io_threads; ++i) threads.emplace_back([this] { ioc_.run(); });
-    ioc_.run();
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
+    for (auto& c : contexts_) work.push_back(asio::make_work_guard(*c));
+    for (std::size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back([this, i] { contexts_[i]->run(); });
+    contexts_[0]->run();
     for (auto& t : threads) t.join();
+    gateway_.stop_tiers();
 }
 
 }  // namespace hiro::server

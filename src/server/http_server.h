@@ -1,32 +1,37 @@
 #pragma once
 
+#include <chrono>
+#include <memory>
+#include <vector>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include "server/gateway.h"
 
 namespace hiro::server {
 
-// Accepts connections on the configured address with N I/O threads and runs
-// until SIGTERM or SIGINT; then it stops accepting, lets the requests in
-// flight finish (up to the drain timeout) and returns.
+// Accepts connections on the configured address and runs them on N I/O
+// threads, each with an io_context of its own (connections are spread over
+// them; a connection and the upstream connections it uses stay on one
+// thread, so neither needs a lock), until SIGTERM or SIGINT; then it stops
+// accepting, lets the requests in flight finish (up to the drain timeout)
+// and returns.
 class HttpServer {
 public:
     explicit HttpServer(Gateway& gateway);
+    ~HttpServer();
     unsigned short port() const;  // the bound port (useful with listen port 0)
     void run();
 
 private:
-    void accept();
+    Task<void> accept();
     void drain();
 
     Gateway& gateway_;
-    boost::asio::io_context ioc_;
-    // Accepting, signals and draining share one strand: the signal handler closes the acceptor.
-    boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+    std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;  // [0] also accepts, and handles signals
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::signal_set signals_;
     boost::asio::steady_timer drain_timer_;

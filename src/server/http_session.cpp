@@ -2,16 +2,24 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-
 #include <sys/socket.h>
 
-#include <atomic>
 #include <cerrno>
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/beast/http/status.hpp>
+#include <optional>
 
-#include "core/openai_protocol.h"
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "core/openai_response.h"
 
 namespace hiro::server {
 
@@ -19,191 +27,163 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
-std::string header_block(int status, const Headers& headers, const std::vector<std::pair<std::string, std::string>>& fixed) {
+constexpr auto with_error = asio::as_tuple(asio::use_awaitable);
+constexpr std::chrono::seconds keep_alive_idle{60};  // a kept-alive connection with no request is closed after this
+constexpr std::chrono::seconds write_stall{60};      // a client that reads nothing for this long is gone
+
+std::string header_block(int status, const Headers& headers, std::initializer_list<std::pair<std::string_view, std::string_view>> fixed) {
     std::string out = fmt::format("HTTP/1.1 {} {}\r\n", status, std::string(http::obsolete_reason(http::int_to_status(static_cast<unsigned>(status)))));
-    for (const auto& [k, v] : fixed) out += k + ": " + v + "\r\n";
+    for (const auto& [k, v] : fixed) {
+        if (!v.empty()) out += fmt::format("{}: {}\r\n", k, v);
+    }
     for (const auto& [k, v] : headers) out += k + ": " + v + "\r\n";
     return out + "\r\n";
 }
 
-std::string chunk(const std::string& data) { return fmt::format("{:x}\r\n{}\r\n", data.size(), data); }
-
-}  // namespace
-
-// The per-request ResponseChannel: turns the gateway's calls into bytes on
-// the connection, and carries the request's cancellation.
-class HttpSession::Channel final : public ResponseChannel {
+// The connection as the gateway writes to it. A failed write marks it broken
+// (the client is gone); the session then closes it.
+class ClientConnection final : public ClientStream {
 public:
-    Channel(std::shared_ptr<HttpSession> session, bool keep_alive) : session_(std::move(session)), keep_alive_(keep_alive) {}
+    ClientConnection(beast::tcp_stream& stream, bool keep_alive) : stream_(stream), keep_alive_(keep_alive) {}
 
-    void respond(int status, Headers headers, std::string body) override {
-        if (started_.exchange(true)) {
-            spdlog::error("a second response to one request was dropped (status {})", status);
-            return;
-        }
+    Task<void> respond(int status, const Headers& headers, std::string body) override {
         status_ = status;
         bool typed = false;
         for (const auto& h : headers) typed = typed || h.first == "content-type";
-        std::vector<std::pair<std::string, std::string>> fixed{{"content-length", std::to_string(body.size())},
-                                                               {"connection", keep_alive_ ? "keep-alive" : "close"}};
-        if (!typed) fixed.emplace_back("content-type", "application/json");
-        session_->post_write(header_block(status, headers, fixed) + body, true);
+        const std::string length = std::to_string(body.size());
+        std::string head = header_block(status, headers, {{"content-length", length},
+                                                          {"connection", keep_alive_ ? "keep-alive" : "close"},
+                                                          {"content-type", typed ? "" : "application/json"}});
+        co_await write(std::array{asio::buffer(head), asio::buffer(body)});
     }
 
-    void start_stream(Headers headers) override {
-        if (started_.exchange(true)) {
-            spdlog::error("a stream was started after a response was sent");
-            return;
-        }
+    Task<void> start_stream(const Headers& headers) override {
         status_ = 200;
-        streaming_ = true;
-        session_->post_write(header_block(200, headers, {{"content-type", "text/event-stream"},
-                                                         {"cache-control", "no-cache"},
-                                                         {"transfer-encoding", "chunked"},
-                                                         {"connection", keep_alive_ ? "keep-alive" : "close"}}),
-                             false);
+        const std::string head = header_block(200, headers, {{"content-type", "text/event-stream"},
+                                                             {"cache-control", "no-cache"},
+                                                             {"transfer-encoding", "chunked"},
+                                                             {"connection", keep_alive_ ? "keep-alive" : "close"}});
+        co_await write(std::array{asio::buffer(head)});
     }
 
-    void send_event(const std::string& data) override {
-        if (streaming_) session_->post_write(chunk("data: " + data + "\n\n"), false);
+    Task<void> send_event(std::string_view data) override {
+        // One HTTP chunk per event: "data: ...\n\n".
+        const std::string size = fmt::format("{:x}\r\ndata: ", data.size() + 8);
+        co_await write(std::array{asio::buffer(size), asio::buffer(data.data(), data.size()), asio::buffer("\n\n\r\n", 4)});
     }
 
-    void end_stream() override {
-        if (streaming_.exchange(false)) session_->post_write("0\r\n\r\n", true);
-    }
+    Task<void> end_stream() override { co_await write(std::array{asio::buffer("0\r\n\r\n", 5)}); }
 
-    std::stop_token disconnected() const override { return stop_.get_token(); }
     int status() const override { return status_; }
-    void when_delivered(std::function<void()> fn) override { on_delivered_ = std::move(fn); }
-    void cancel() { stop_.request_stop(); }
-    // Runs on the connection's strand when the last byte went out or the connection failed.
-    void delivered() {
-        if (on_delivered_ && !delivered_.exchange(true)) on_delivered_();
-    }
+    bool broken() const { return broken_; }
 
 private:
-    std::shared_ptr<HttpSession> session_;
+    template <class Buffers>
+    Task<void> write(const Buffers& buffers) {
+        stream_.expires_after(write_stall);
+        auto [ec, n] = co_await asio::async_write(stream_, buffers, with_error);
+        stream_.expires_never();
+        if (ec) {
+            broken_ = true;
+            throw boost::system::system_error(ec);
+        }
+    }
+
+    beast::tcp_stream& stream_;
     bool keep_alive_;
-    std::stop_source stop_;
-    std::atomic<bool> started_{false};
-    std::atomic<bool> streaming_{false};
-    std::atomic<int> status_{0};
-    std::function<void()> on_delivered_;
-    std::atomic<bool> delivered_{false};
+    int status_ = 0;
+    bool broken_ = false;
 };
 
-HttpSession::HttpSession(tcp::socket&& socket, Gateway& gateway) : stream_(std::move(socket)), gateway_(gateway) {}
-
-void HttpSession::start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_request(); });
-}
-
-void HttpSession::read_request() {
-    parser_.emplace();
-    parser_->body_limit(gateway_.config().max_body_bytes);
-    parser_->header_limit(static_cast<std::uint32_t>(gateway_.config().max_header_bytes));
-    stream_.expires_after(std::chrono::seconds(60));
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
-}
-
-void HttpSession::on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) return close();
-    if (ec == http::error::body_limit) {
-        return reject(413, fmt::format("the request body is larger than the limit of {} bytes (limits.max_body_bytes)",
-                                       gateway_.config().max_body_bytes),
-                      "body_too_large");
-    }
-    if (ec == http::error::header_limit) {
-        return reject(431, fmt::format("the request headers are larger than the limit of {} bytes (limits.max_header_bytes)",
-                                       gateway_.config().max_header_bytes),
-                      "headers_too_large");
-    }
-    if (ec) return reject(400, "malformed HTTP request: " + ec.message(), "bad_request");
-
-    stream_.expires_never();  // generation may take long; a gone client is noticed by the watch
-    auto& req = parser_->get();
-    keep_alive_ = req.keep_alive();
-    GatewayRequest request{std::string(req.method_string()), std::string(req.target()), std::string(req[http::field::authorization]),
-                           std::move(req.body())};
-    busy_ = true;
-    channel_ = std::make_shared<Channel>(shared_from_this(), keep_alive_);
-    gateway_.handle(request, channel_);
-    watch_for_disconnect();
-}
-
-void HttpSession::watch_for_disconnect() {
-    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), channel = channel_](beast::error_code ec) {
-        if (ec || !self->busy_ || channel != self->channel_) return;
-        // The reactor may report a readiness that a read already consumed, so
-        // ask the socket itself: 0 bytes means the client closed its side.
+// Completes when the client closes its side of the connection. Readable data
+// is a request the client pipelined: it is still there, so the watch waits
+// until it is cancelled.
+Task<void> watch_for_disconnect(tcp::socket& socket) {
+    for (;;) {
+        auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, with_error);
+        if (ec) co_return;
         char byte;
-        const ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-            channel->cancel();
-            channel->delivered();  // nothing more can reach this client
-        } else if (n < 0) {
-            self->watch_for_disconnect();  // nothing there after all: keep watching
+        const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) co_return;
+        if (n > 0) {
+            asio::steady_timer forever(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
+            co_await forever.async_wait(asio::use_awaitable);
         }
-        // n > 0: the client sent its next request already; it is still there.
-    });
-}
-
-void HttpSession::reject(int status, const std::string& message, const std::string& code) {
-    keep_alive_ = false;
-    busy_ = true;
-    channel_ = std::make_shared<Channel>(shared_from_this(), false);
-    channel_->respond(status, {}, core::openai_error(message, "invalid_request_error", code).dump());
-}
-
-void HttpSession::post_write(std::string bytes, bool finishes_response) {
-    asio::post(stream_.get_executor(), [self = shared_from_this(), bytes = std::move(bytes), finishes_response]() mutable {
-        self->writes_.emplace_back(std::move(bytes), finishes_response);
-        if (!self->writing_) self->write_next();
-    });
-}
-
-void HttpSession::write_next() {
-    if (writes_.empty()) {
-        writing_ = false;
-        return;
     }
-    writing_ = true;
-    asio::async_write(stream_, asio::buffer(writes_.front().first), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        const bool finished = self->writes_.front().second;
-        self->writes_.pop_front();
-        if (ec) {
-            if (self->channel_) {
-                self->channel_->cancel();  // the client is gone: stop generating for it
-                self->channel_->delivered();
-            }
-            self->channel_.reset();
-            self->writes_.clear();
-            self->writing_ = false;
-            return self->close();
-        }
-        if (finished) {
-            self->busy_ = false;
-            if (self->channel_) self->channel_->delivered();
-            self->channel_.reset();
-            beast::error_code ignored;
-            self->stream_.socket().cancel(ignored);  // the disconnect watch
-            if (!self->keep_alive_) {
-                self->writing_ = false;
-                return self->close();
-            }
-            self->read_request();
-        }
-        self->write_next();
-    });
 }
 
-void HttpSession::close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+// The gateway's answer; whatever goes wrong stays here (a write to a gone
+// client, a bug), so that the disconnect watch alone decides when to stop.
+Task<void> answer(Gateway& gateway, const GatewayRequest& request, ClientConnection& client) {
+    try {
+        co_await gateway.handle(request, client);
+    } catch (const boost::system::system_error& e) {
+        if (!client.broken()) spdlog::error("request {} {}: {}", request.method, request.target, e.what());
+    } catch (const std::exception& e) {
+        spdlog::error("request {} {} failed inside hiro: {}", request.method, request.target, e.what());
+    }
+}
+
+Task<void> reject(beast::tcp_stream& stream, int status, const std::string& message, const std::string& code) {
+    ClientConnection client(stream, false);
+    co_await client.respond(status, {}, core::openai_error(message, "invalid_request_error", code).dump());
+}
+
+}  // namespace
+
+Task<void> serve_connection(tcp::socket socket, Gateway& gateway) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    const auto& config = gateway.config();
+    try {
+        for (;;) {
+            http::request_parser<http::string_body> parser;
+            parser.body_limit(config.max_body_bytes);
+            parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
+            stream.expires_after(keep_alive_idle);
+            auto [ec, n] = co_await http::async_read(stream, buffer, parser, with_error);
+            stream.expires_never();
+            if (ec == http::error::body_limit) {
+                co_await reject(stream, 413, fmt::format("the request body is larger than the limit of {} bytes (limits.max_body_bytes)", config.max_body_bytes),
+                                "body_too_large");
+                break;
+            }
+            if (ec == http::error::header_limit) {
+                co_await reject(stream, 431, fmt::format("the request headers are larger than the limit of {} bytes (limits.max_header_bytes)",
+                                                         config.max_header_bytes),
+                                "headers_too_large");
+                break;
+            }
+            if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+                ec == asio::error::connection_reset || ec == asio::error::eof) {
+                break;
+            }
+            if (ec) {
+                co_await reject(stream, 400, "malformed HTTP request: " + ec.message(), "bad_request");
+                break;
+            }
+            auto& req = parser.get();
+            const bool keep_alive = req.keep_alive();
+            const GatewayRequest request{std::string(req.method_string()), std::string(req.target()),
+                                         std::string(req[http::field::authorization]), std::move(req.body())};
+            ClientConnection client(stream, keep_alive);
+            const auto outcome = co_await (answer(gateway, request, client) || watch_for_disconnect(stream.socket()));
+            if (outcome.index() == 1 || client.broken()) {
+                gateway.metrics().add("hiro_client_disconnects_total", {});
+                break;
+            }
+            if (!keep_alive) break;
+        }
+    } catch (const boost::system::system_error&) {
+        // The connection failed under a write of ours: nothing more can reach this client.
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.socket().close(ignored);
 }
 
 }  // namespace hiro::server

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/openai_response.h"
 #include "policy/confidence_estimator.h"
 #include "policy/policy.h"
 #include "server/guarded_tier.h"
@@ -18,6 +19,7 @@ struct Route {
     std::shared_ptr<const policy::Policy> policy;
     std::shared_ptr<const policy::ConfidenceEstimator> confidence;
     std::vector<double> thresholds;    // for the trace: the cascade's, by position
+    core::Json defaults = core::Json::object();  // request fields the policy sets where the client did not
     std::vector<GuardedTier*> tiers;   // parallel to policy->tiers()
     std::vector<std::vector<GuardedTier*>> fallbacks;  // per position: who takes over on failure
 };

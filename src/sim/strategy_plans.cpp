@@ -12,7 +12,7 @@ using core::Error;
 using core::ErrorCode;
 
 // One query's recorded outcomes, as a policy asks for them, tier by tier.
-class RecordedTiers final : public policy::TierAccess {
+class RecordedTiers final : public policy::TierAccess, public policy::RecordedOutcomes {
 public:
     RecordedTiers(const core::OutcomeRecord& record, std::vector<std::size_t> models) : record_(record), models_(std::move(models)) {}
 
@@ -20,7 +20,7 @@ public:
         const auto& o = record_.models[models_.at(position)];
         return {o.confidence.value_or(-std::numeric_limits<double>::infinity()), {}, o.correct};
     }
-    std::optional<bool> known_correct(std::size_t position) const override { return record_.models[models_.at(position)].correct; }
+    bool correct(std::size_t position) const override { return record_.models[models_.at(position)].correct; }
 
 private:
     const core::OutcomeRecord& record_;
@@ -30,7 +30,7 @@ private:
 // Which tier of `cascade` answers this record: the same policy object `hiro eval` replays and `hiro serve` runs.
 std::size_t chosen_tier(const policy::Policy& cascade, const core::OutcomeRecord& r, std::vector<std::size_t> models) {
     RecordedTiers tiers(r, std::move(models));
-    return cascade.decide({r.id, r.prompt}, tiers).chosen;
+    return cascade.decide({r.id, r.prompt, &tiers}, tiers).chosen;
 }
 
 double latency_of(const core::OutcomeSet& set, std::size_t model, const core::OutcomeRecord& r) {

@@ -296,9 +296,7 @@ TEST(Engine, ChatTemplatesRenderLikeLlamaServer) {
     EXPECT_EQ(nlohmann::json::parse(reply.out)["prompt"].get<std::string>(), text) << reply.out;
 
     // Generating from it works end to end.
-    core::Query query;
-    query.messages = chat;
-    EXPECT_FALSE(engine.generate({engine.model().prompt_tokens(query), greedy(4), false}, nullptr, {}).answer.tokens.empty());
+    EXPECT_FALSE(engine.generate({engine.model().chat_tokens(chat), greedy(4), false}, nullptr, {}).answer.tokens.empty());
 }
 
 TEST(Engine, ChatTemplateThatDoesNotParseIsAClearError) {

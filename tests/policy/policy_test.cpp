@@ -17,14 +17,14 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 // Tiers whose signals are fixed up front; counts what was asked.
-class FixedTiers : public TierAccess {
+class FixedTiers : public TierAccess, public RecordedOutcomes {
 public:
     explicit FixedTiers(std::vector<TierSignal> signals) : signals_(std::move(signals)) {}
     TierSignal ask(std::size_t position) override {
         asked.push_back(position);
         return signals_.at(position);
     }
-    std::optional<bool> known_correct(std::size_t position) const override { return signals_.at(position).correct; }
+    bool correct(std::size_t position) const override { return signals_.at(position).correct.value_or(false); }
     std::vector<std::size_t> asked;
 
 private:
@@ -52,8 +52,8 @@ TEST(ThresholdCascade, StopsAtTheFirstConfidentTier) {
     d = policy->decide({"q", "p"}, unsure);
     EXPECT_EQ(d.chosen, 2u);
     EXPECT_EQ(d.reason, StopReason::last_tier);
-    EXPECT_THAT(d.tried, ElementsAre(0u, 1u, 2u));
-    EXPECT_THAT(d.confidences, ElementsAre(-0.6, -0.3, -9));
+    EXPECT_THAT(d.tried(), ElementsAre(0u, 1u, 2u));
+    EXPECT_THAT(d.confidences(), ElementsAre(-0.6, -0.3, -9));
 }
 
 TEST(ThresholdCascade, ThresholdIsInclusiveAndMinusInfinityAlwaysEscalates) {
@@ -103,11 +103,11 @@ TEST(RandomRouter, IsSeededAndSendsTheAskedShare) {
 TEST(Oracle, PicksTheCheapestCorrectTierAndRefusesToRunOnline) {
     auto policy = make_policy({"oracle", {"a", "b", "c"}, {}, {}});
     FixedTiers tiers({{0, "", false}, {0, "", true}, {0, "", true}});
-    const Decision d = policy->decide({"q", "p"}, tiers);
+    const Decision d = policy->decide({"q", "p", &tiers}, tiers);
     EXPECT_EQ(d.chosen, 1u);
     EXPECT_THAT(tiers.asked, ElementsAre(1u));  // pays only for its pick
     FixedTiers online({{0, "", {}}, {0, "", {}}, {0, "", {}}});
-    EXPECT_THROW(policy->decide({"q", "p"}, online), core::Error);
+    EXPECT_THROW(policy->decide({"q", "p"}, online), core::Error);  // no recorded outcomes online
 }
 
 TEST(Registry, RejectsUnknownKindsAndBadSpecs) {

@@ -254,7 +254,6 @@ TEST(UtilityChoice, TradesQualityAgainstCost) {
 class FixedTiers : public TierAccess {
 public:
     TierSignal ask(std::size_t) override { return {}; }
-    std::optional<bool> known_correct(std::size_t) const override { return std::nullopt; }
 };
 
 TEST(RouterPolicies, NeedATrainedModelForTheirTiers) {
@@ -287,7 +286,7 @@ TEST(RouterPolicies, NeedATrainedModelForTheirTiers) {
     FixedTiers tiers;
     const Decision decision = make_policy(spec)->decide({"q", "hard question"}, tiers);
     EXPECT_EQ(decision.reason, StopReason::routed);
-    EXPECT_EQ(decision.tried.size(), 1u);
+    EXPECT_EQ(decision.asked.size(), 1u);
 }
 
 TEST(ConfidenceCalibration, PlattAndIsotonicFitKnownRelations) {

@@ -1,25 +1,29 @@
-// A misbehaving OpenAI-compatible upstream for the gateway's fault tests, run
-// as its own process on a loopback port:
-//   fake_upstream PORT drip TOKENS DELAY_MS   stream TOKENS tokens, one every DELAY_MS
+// A misbehaving OpenAI-compatible upstream for the gateway's fault tests and
+// benchmarks, run as its own process on a loopback port. Asynchronous (one
+// coroutine per connection on one thread), so that it holds tens of
+// thousands of streams and is never what a benchmark measures:
+//   fake_upstream PORT drip TOKENS DELAY_MS   TOKENS tokens, one every DELAY_MS (streamed, or one body after the same time)
 //   fake_upstream PORT hang                   read the request, never answer
 //   fake_upstream PORT garbage                answer 200 with a body that is not an event stream
 //   fake_upstream PORT status CODE            answer CODE with an OpenAI error (429 adds Retry-After: 7)
+//   fake_upstream PORT record FILE            answer "recorded" and append each request body to FILE (one JSON per line)
 // GET /health always answers 200 so that tests can wait for it.
-#include <utility>  // Boost 1.74 asio/awaitable.hpp needs std::exchange under C++20
-
 #include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+#include <sys/resource.h>
 
-#include <chrono>
+#include <fstream>
 #include <iostream>
 #include <string>
-#include <thread>
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using nlohmann::json;
 
 namespace {
 
@@ -28,9 +32,8 @@ struct Mode {
     int tokens = 0;
     int delay_ms = 0;
     int status = 200;
+    std::string record_path;
 };
-
-void write_raw(tcp::socket& s, const std::string& bytes) { asio::write(s, asio::buffer(bytes)); }
 
 std::string chunk(const std::string& data) {
     char size[32];
@@ -38,38 +41,107 @@ std::string chunk(const std::string& data) {
     return size + data + "\r\n";
 }
 
-void serve(tcp::socket socket, Mode mode) {
+std::string event(const json& j) { return chunk("data: " + j.dump() + "\n\n"); }
+
+std::string response(int status, const std::string& type, const std::string& body, const std::string& extra = "") {
+    return "HTTP/1.1 " + std::to_string(status) + " Fake\r\nContent-Type: " + type + "\r\n" + extra + "Content-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+json usage(int tokens) { return {{"prompt_tokens", 5}, {"completion_tokens", tokens}, {"total_tokens", 5 + tokens}}; }
+
+json choice(bool chat, const std::string& text, const json& finish) {
+    json logprobs = {{"content", {{{"token", text}, {"logprob", -0.25}, {"top_logprobs", json::array()}}}}};
+    json c = {{"index", 0}, {"logprobs", text.empty() ? json(nullptr) : logprobs}, {"finish_reason", finish}};
+    if (chat) {
+        c["delta"] = text.empty() ? json::object() : json{{"content", text}};
+    } else {
+        c["text"] = text;
+    }
+    return c;
+}
+
+asio::awaitable<void> write(tcp::socket& s, const std::string& bytes) { co_await asio::async_write(s, asio::buffer(bytes), asio::use_awaitable); }
+
+asio::awaitable<void> sleep_ms(int ms) {
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
+    co_await t.async_wait(asio::use_awaitable);
+}
+
+// The pieces of a drip answer. (Built outside the coroutine: GCC 12 cannot
+// keep an initializer list's backing array in a coroutine frame.)
+std::string whole_answer(const Mode& mode, bool chat) {
+    std::string text;
+    for (int i = 0; i < mode.tokens; ++i) text += "drip" + std::to_string(i) + " ";
+    json c = {{"index", 0}, {"finish_reason", "stop"}, {"logprobs", nullptr}};
+    if (chat) {
+        c["message"] = {{"role", "assistant"}, {"content", text}};
+    } else {
+        c["text"] = text;
+    }
+    const json body = {{"id", "fake-1"}, {"object", chat ? "chat.completion" : "text_completion"}, {"created", 0}, {"model", "fake"},
+                       {"choices", {c}}, {"usage", usage(mode.tokens)}};
+    return response(200, "application/json", body.dump());
+}
+
+std::string stream_head(bool chat) {
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+    // As OpenAI and llama-server, a chat stream announces the role first.
+    if (chat) head += event({{"choices", {{{"index", 0}, {"delta", {{"role", "assistant"}, {"content", ""}}}, {"logprobs", nullptr}, {"finish_reason", nullptr}}}}});
+    return head;
+}
+
+std::string token_event(bool chat, int i) { return event({{"choices", {choice(chat, "drip" + std::to_string(i) + " ", nullptr)}}}); }
+
+std::string stream_tail(const Mode& mode, bool chat, const json& request) {
+    std::string tail = event({{"choices", {choice(chat, "", "stop")}}});
+    if (request.contains("stream_options") && request["stream_options"].value("include_usage", false)) {
+        tail += event({{"choices", json::array()}, {"usage", usage(mode.tokens)}});
+    }
+    return tail + chunk("data: [DONE]\n\n") + "0\r\n\r\n";
+}
+
+asio::awaitable<void> drip(tcp::socket& socket, const Mode& mode, bool chat, const json& request) {
+    if (!request.value("stream", false)) {
+        co_await sleep_ms(mode.tokens * mode.delay_ms);
+        co_await write(socket, whole_answer(mode, chat));
+        co_return;
+    }
+    co_await write(socket, stream_head(chat));
+    for (int i = 0; i < mode.tokens; ++i) {
+        co_await write(socket, token_event(chat, i));
+        co_await sleep_ms(mode.delay_ms);
+    }
+    co_await write(socket, stream_tail(mode, chat, request));
+}
+
+asio::awaitable<void> serve(tcp::socket socket, const Mode& mode) {
+    beast::flat_buffer buffer;
     try {
-        beast::flat_buffer buffer;
         for (;;) {
             http::request<http::string_body> req;
-            http::read(socket, buffer, req);
+            co_await http::async_read(socket, buffer, req, asio::use_awaitable);
             if (req.target() == "/health" || req.target() == "/v1/health") {
-                write_raw(socket, "HTTP/1.1 200 OK\r\nContent-Length: 15\r\nContent-Type: application/json\r\n\r\n{\"status\":\"ok\"}");
+                const std::string ok = response(200, "application/json", R"({"status":"ok"})");
+                co_await write(socket, ok);
                 continue;
             }
+            const json request = json::parse(req.body(), nullptr, false);
+            const bool chat = req.target().find("chat") != beast::string_view::npos;
             if (mode.name == "hang") {
-                std::this_thread::sleep_for(std::chrono::hours(1));
+                co_await sleep_ms(3600 * 1000);
             } else if (mode.name == "garbage") {
-                write_raw(socket, "HTTP/1.1 200 OK\r\nContent-Length: 21\r\nContent-Type: text/plain\r\n\r\nthis is not an answer");
+                const std::string garbage = response(200, "text/plain", "this is not an answer");
+                co_await write(socket, garbage);
             } else if (mode.name == "status") {
-                const std::string body = R"({"error": {"message": "fake upstream says no", "type": "server_error"}})";
-                std::string head = "HTTP/1.1 " + std::to_string(mode.status) + " Fake\r\nContent-Type: application/json\r\n";
-                if (mode.status == 429) head += "Retry-After: 7\r\n";
-                write_raw(socket, head + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
-            } else {  // drip
-                const bool chat = req.target().find("chat") != beast::string_view::npos;
-                write_raw(socket, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n");
-                for (int i = 0; i < mode.tokens; ++i) {
-                    const std::string text = "drip" + std::to_string(i) + " ";
-                    const std::string logprobs = R"({"content": [{"token": ")" + text + R"(", "logprob": -0.25, "top_logprobs": []}]})";
-                    const std::string choice = chat ? R"({"index": 0, "delta": {"content": ")" + text + R"("}, "logprobs": )" + logprobs + "}"
-                                                    : R"({"index": 0, "text": ")" + text + R"(", "logprobs": )" + logprobs + "}";
-                    write_raw(socket, chunk("data: {\"choices\": [" + choice + "]}\n\n"));
-                    std::this_thread::sleep_for(std::chrono::milliseconds(mode.delay_ms));
-                }
-                const std::string done = chat ? R"({"index": 0, "delta": {}, "finish_reason": "stop"})" : R"({"index": 0, "text": "", "finish_reason": "stop"})";
-                write_raw(socket, chunk("data: {\"choices\": [" + done + "]}\n\n") + chunk("data: [DONE]\n\n") + "0\r\n\r\n");
+                const std::string refusal = response(mode.status, "application/json", R"({"error": {"message": "fake upstream says no", "type": "server_error"}})",
+                                                     mode.status == 429 ? "Retry-After: 7\r\n" : "");
+                co_await write(socket, refusal);
+            } else if (mode.name == "record") {
+                std::ofstream(mode.record_path, std::ios::app) << req.body() << "\n";
+                co_await drip(socket, Mode{"drip", 1, 0, 200, ""}, chat, request);
+            } else {
+                co_await drip(socket, mode, chat, request);
             }
         }
     } catch (const std::exception&) {
@@ -77,11 +149,23 @@ void serve(tcp::socket socket, Mode mode) {
     }
 }
 
+asio::awaitable<void> listen(tcp::acceptor& acceptor, const Mode& mode) {
+    for (;;) {
+        auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            co_await sleep_ms(10);  // out of descriptors: try again shortly
+            continue;
+        }
+        socket.set_option(tcp::no_delay(true));
+        asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), mode), asio::detached);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::cerr << "usage: fake_upstream PORT drip TOKENS DELAY_MS | hang | garbage | status CODE\n";
+        std::cerr << "usage: fake_upstream PORT drip TOKENS DELAY_MS | hang | garbage | status CODE | record FILE\n";
         return 2;
     }
     Mode mode;
@@ -91,8 +175,17 @@ int main(int argc, char** argv) {
         mode.delay_ms = std::stoi(argv[4]);
     } else if (mode.name == "status" && argc >= 4) {
         mode.status = std::stoi(argv[3]);
+    } else if (mode.name == "record" && argc >= 4) {
+        mode.record_path = argv[3];
     }
-    asio::io_context ioc;
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    asio::io_context ioc(1);
     tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(argv[1]))});
-    for (;;) std::thread(serve, acceptor.accept(), mode).detach();
+    acceptor.listen(asio::socket_base::max_listen_connections);
+    asio::co_spawn(ioc, listen(acceptor, mode), asio::detached);
+    ioc.run();
 }

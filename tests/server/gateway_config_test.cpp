@@ -27,7 +27,6 @@ TEST(GatewayConfig, ReadsEveryKey) {
     const GatewayConfig c = parse_gateway_config(R"(
 listen: 0.0.0.0:9000
 io_threads: 3
-workers: 8
 api_keys: [{name: team, key_env: HIRO_CONFIG_TEST_KEY}]
 limits: {max_body_bytes: 1000, max_header_bytes: 2000, max_inflight: 7, rate_limit_per_key: 5, rate_limit_burst: 2, drain_timeout_ms: 1500}
 tiers:
@@ -42,12 +41,17 @@ tiers:
     base_url: http://127.0.0.1:8080/v1
     model: gpt-4o
     timeout: {connect_ms: 100, first_byte_ms: 200, idle_ms: 300}
+    max_connections: 50
+    max_idle_connections: 5
     retries: 2
+    retry_budget_ms: 5000
+    failover_on: [400, 413]
+    defaults: {temperature: 0, top_p: 0.5, stop: ['END'], user: '42'}
     fallback: [edge]
     circuit_breaker: {failures: 3, cooldown_ms: 400}
     prices: {input: 2.5, output: 10}
 policies:
-  - {name: hiro-cascade, kind: cascade, tiers: [edge, cloud], thresholds: [-0.5], confidence: mean_logprob}
+  - {name: hiro-cascade, kind: cascade, tiers: [edge, cloud], thresholds: [-0.5], confidence: mean_logprob, defaults: {seed: 7}}
 )",
                                                  "gw.yaml");
     EXPECT_EQ(c.host, "0.0.0.0");
@@ -60,6 +64,12 @@ policies:
     EXPECT_EQ(c.tiers[0].spec.model_path, "/models/small.gguf");
     EXPECT_EQ(c.tiers[1].spec.timeouts.first_byte.count(), 200);
     EXPECT_EQ(c.tiers[1].retries, 2);
+    EXPECT_EQ(c.tiers[1].retry_budget.count(), 5000);
+    EXPECT_EQ(c.tiers[1].failover_on, (std::vector<int>{400, 413}));
+    EXPECT_EQ(c.tiers[1].spec.pool.max_connections, 50u);
+    EXPECT_EQ(c.tiers[1].spec.pool.max_idle, 5u);
+    EXPECT_EQ(c.tiers[1].spec.defaults.dump(), R"({"temperature":0,"top_p":0.5,"stop":["END"],"user":"42"})");
+    EXPECT_EQ(c.policies[0].defaults.dump(), R"({"seed":7})");
     EXPECT_EQ(c.tiers[1].fallback, std::vector<std::string>{"edge"});
     EXPECT_EQ(c.tiers[1].spec.price.output_per_million, 10);
     EXPECT_EQ(c.policies[0].spec.thresholds, std::vector<double>{-0.5});
@@ -87,6 +97,11 @@ TEST(GatewayConfig, ErrorsNameTheKey) {
     EXPECT_THAT(error_of(tiers + "  - {name: edge, kind: openai, base_url: 'http://x'}\n"), HasSubstr("tiers[1].name 'edge' is used twice"));
     EXPECT_THAT(error_of("tiers: [oops"), HasSubstr("not valid YAML"));
     EXPECT_THAT(error_of(tiers + "limitz: {}\n"), HasSubstr("limitz is not a known key"));
+    EXPECT_THAT(error_of("tiers:\n  - {name: a, kind: openai, base_url: 'http://x', max_concurrent: -3}\n"),
+                HasSubstr("tiers[0]: max_concurrent, retries, retry_budget_ms and queue_timeout_ms must not be negative"));
+    EXPECT_THAT(error_of("tiers:\n  - {name: a, kind: openai, base_url: 'http://x', defaults: {model: gpt}}\n"),
+                HasSubstr("tiers[0].defaults.model cannot be defaulted"));
+    EXPECT_THAT(error_of("limits: {max_inflight: 0}\n" + tiers), HasSubstr("limits.max_inflight must be at least 1"));
 }
 
 }  // namespace

@@ -31,9 +31,10 @@ protected:
     static std::string base(int port) { return "http://127.0.0.1:" + std::to_string(port); }
     static std::string llama_url() { return base(llama_port_) + "/v1"; }
 
-    // A tier block for the llama-server upstream.
+    // A tier block for the llama-server upstream, greedy unless the client says otherwise.
     static std::string llama_tier(const std::string& name, const std::string& extra = "") {
-        return "  - {name: " + name + ", kind: openai, base_url: '" + llama_url() + "', prices: {input: 1.0, output: 2.0}" + extra + "}\n";
+        return "  - {name: " + name + ", kind: openai, base_url: '" + llama_url() + "', prices: {input: 1.0, output: 2.0}, defaults: {temperature: 0}" +
+               extra + "}\n";
     }
 
     // Starts a fake upstream (see fake_upstream.cpp); returns its port.

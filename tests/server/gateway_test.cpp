@@ -32,8 +32,8 @@ StreamResult read_stream(StreamReader& reader) {
         r.last = json::parse(data);
         if (r.last.contains("choices") && !r.last["choices"].empty()) {
             const auto& c = r.last["choices"][0];
-            if (c.contains("delta") && c["delta"].contains("content")) r.content += c["delta"]["content"].get<std::string>();
-            if (c.contains("text")) r.content += c["text"].get<std::string>();
+            if (c.contains("delta") && c["delta"].value("content", json()).is_string()) r.content += c["delta"]["content"].get<std::string>();
+            if (c.value("text", json()).is_string()) r.content += c["text"].get<std::string>();
         }
     }
     return r;
@@ -144,7 +144,8 @@ TEST_F(GatewayTest, UpstreamKilledMidStreamContinuesOnTheNextTier) {
     int chunks = 0;
     while (chunks < 4 && reader.next(data)) {  // the role chunk, then three tokens
         ++chunks;
-        content += json::parse(data)["choices"][0]["delta"].value("content", "");
+        const json delta = json::parse(data)["choices"][0]["delta"];
+        if (delta.value("content", json()).is_string()) content += delta["content"].get<std::string>();
     }
     ASSERT_EQ(content, "drip0 drip1 drip2 ");
     fake(0).stop(SIGKILL, std::chrono::seconds(5));

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+namespace hiro::backends {
+
+// An asynchronous operation of hiro's serving path: a C++20 coroutine on an
+// Asio executor. Awaiting it suspends the caller instead of blocking its
+// thread; an exception is the failure; cancellation (a client gone) arrives
+// as a thrown operation_aborted from whatever the coroutine awaits.
+//
+// GCC 12 miscompiles a braced aggregate temporary passed to a coroutine
+// (`co_await f({a, b})`, `co_await f(Struct{})`): it is destroyed twice.
+// Name such an argument first, then pass it.
+template <class T = void>
+using Task = boost::asio::awaitable<T>;
+
+// Throws operation_aborted when the awaiting coroutine was cancelled: Asio
+// checks a coroutine's cancellation state whenever it awaits anything.
+inline Task<void> check_cancelled() { co_return; }
+
+// Runs a task to completion on a private io_context, for callers outside the
+// gateway that want an answer on this thread (`hiro record`, tests).
+template <class T>
+T run_blocking(Task<T> task) {
+    boost::asio::io_context ioc;
+    auto result = boost::asio::co_spawn(ioc, std::move(task), boost::asio::use_future);
+    ioc.run();
+    return result.get();
+}
+
+}  // namespace hiro::backends

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/openai_response.h"
+
+namespace hiro::server {
+
+// One tier asked while answering a request.
+struct Attempt {
+    std::string tier;
+    std::string outcome;  // accepted, rejected, failed, streamed
+    std::optional<double> confidence;
+    std::optional<double> threshold;
+    double latency_ms = 0.0;
+    double cost_usd = 0.0;
+    std::int64_t tokens = 0;
+    std::string error;
+    std::string failure;  // the FailureKind, when failed
+    std::string note;     // why an outcome is what it is, when that is not obvious
+};
+
+// What happened to a request, as the client, the metrics and the access log
+// see it: the `hiro` object of every answer.
+struct RequestTrace {
+    std::string route;
+    std::vector<Attempt> attempts;
+    std::string answered_by;
+    std::string stopped;
+
+    Attempt& add(const std::string& tier);
+    double cost_usd() const;
+    core::Json json() const;
+};
+
+}  // namespace hiro::server
