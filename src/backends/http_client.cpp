@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <deque>
@@ -83,6 +84,7 @@ struct HttpResponse::Connection {
         } else {
             plain = std::make_unique<beast::tcp_stream>(ex);
         }
+        buffer.reserve(piece_size);  // a typical answer's head and body arrive in one read, not in 512-byte ones
         ++pool.open;
     }
     ~Connection() {
@@ -112,6 +114,7 @@ struct HttpResponse::Connection {
     std::unique_ptr<beast::tcp_stream> plain;
     std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
     beast::flat_buffer buffer{1 << 20};
+    std::array<char, piece_size> piece;  // where the body is read, piece by piece
 };
 
 namespace {
@@ -199,9 +202,8 @@ Task<void> HttpResponse::read_header() {
 
 Task<std::string_view> HttpResponse::read_some() {
     auto& c = *connection_;
-    if (!piece_) piece_ = std::make_unique<char[]>(piece_size);
     while (!parser_->is_done()) {
-        parser_->get().body().data = piece_.get();
+        parser_->get().body().data = c.piece.data();
         parser_->get().body().size = piece_size;
         c.tcp().expires_after(timeouts_.idle);
         auto [ec, n] = co_await c.on_stream([&](auto& s) { return http::async_read_some(s, c.buffer, *parser_, with_error); });
@@ -209,7 +211,7 @@ Task<std::string_view> HttpResponse::read_some() {
         const std::size_t got = piece_size - parser_->get().body().size;
         if (ec) co_await fail(ec, "reading the body from", client_->where());
         if (parser_->is_done()) complete_ = true;
-        if (got > 0) co_return std::string_view(piece_.get(), got);
+        if (got > 0) co_return std::string_view(c.piece.data(), got);
     }
     complete_ = true;
     co_return std::string_view();

@@ -86,7 +86,6 @@ private:
     std::unique_ptr<Connection> connection_;
     HttpTimeouts timeouts_;
     std::unique_ptr<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
-    std::unique_ptr<char[]> piece_;
     bool complete_ = false;
 };
 

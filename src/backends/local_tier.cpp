@@ -47,7 +47,7 @@ std::string completion_id(core::Endpoint endpoint) {
 // character and the chunks concatenate to the answer's text.
 class ChunkWriter {
 public:
-    ChunkWriter(const ChunkSink& sink, core::Endpoint endpoint, std::string model, std::string id, bool logprobs)
+    ChunkWriter(ChunkSink& sink, core::Endpoint endpoint, std::string model, std::string id, bool logprobs)
         : sink_(sink), endpoint_(endpoint), model_(std::move(model)), id_(std::move(id)), logprobs_(logprobs) {}
 
     Task<void> token(const core::TokenLogprob& t) {
@@ -78,21 +78,18 @@ private:
         // The chunk's text is what is sendable; the tokens' own texts stay as the model made them.
         auto& choice = chunk["choices"][0];
         (endpoint_ == core::Endpoint::chat ? choice["delta"]["content"] : choice["text"]) = pending_text_.substr(0, bytes);
-        AnswerChunk piece{std::move(chunk), {}};
-        piece.delta.text = pending_text_.substr(0, bytes);
-        piece.delta.tokens = std::move(tokens);
         pending_text_.erase(0, bytes);
         pending_.clear();
-        co_await sink_(piece);
+        co_await send(std::move(chunk));
     }
 
-    // A chunk without text: the role, the finish reason, the usage.
     Task<void> send(Json body) {
-        AnswerChunk chunk{std::move(body), {}};
-        co_await sink_(chunk);
+        AnswerChunk chunk{body.dump(-1, ' ', false, Json::error_handler_t::replace), {}};
+        chunk.delta = core::read_delta(chunk.json, endpoint_);
+        co_await sink_.accept(chunk);
     }
 
-    const ChunkSink& sink_;
+    ChunkSink& sink_;
     core::Endpoint endpoint_;
     std::string model_;
     std::string id_;
@@ -197,7 +194,8 @@ Task<core::Answer> LocalTier::generate(const core::Query& query, const AskOption
         if (!writer) writer.emplace(*options.stream, query.endpoint, options_.name, id, job->logprobs);
         co_await writer->finish(answer);
     } else {
-        answer.response = core::openai_response(answer, query.endpoint, options_.name, id, job->logprobs);
+        answer.response = core::openai_response(answer, query.endpoint, options_.name, id, job->logprobs)
+                              .dump(-1, ' ', false, Json::error_handler_t::replace);
     }
     co_return answer;
 }

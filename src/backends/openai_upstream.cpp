@@ -76,12 +76,10 @@ Task<core::Answer> OpenAIUpstream::generate(const core::Query& query, const AskO
         if (stream) {
             co_await read_stream(*response, query, *options.stream, answer, start);
         } else {
-            const std::string body = co_await response->read_all(std::size_t{64} << 20);
-            answer.response = Json::parse(body, nullptr, false);
-            if (answer.response.is_discarded()) {
-                throw TierFailure(FailureKind::garbage, status, "", who() + " sent a body that is not JSON: " + body.substr(0, 120));
-            }
-            core::AnswerDelta d = core::parse_openai_delta(answer.response, query.endpoint);
+            answer.response = co_await response->read_all(std::size_t{64} << 20);
+            const std::string& body = answer.response;
+            if (!Json::accept(body)) throw TierFailure(FailureKind::garbage, status, "", who() + " sent a body that is not JSON: " + body.substr(0, 120));
+            core::AnswerDelta d = core::read_delta(body, query.endpoint);
             if (d.finish_reason.empty()) {
                 throw TierFailure(FailureKind::garbage, status, "", who() + " answered without finish_reason: " + body.substr(0, 120));
             }
@@ -96,7 +94,7 @@ Task<core::Answer> OpenAIUpstream::generate(const core::Query& query, const AskO
     } catch (const TierFailure&) {
         throw;
     } catch (const core::Error& e) {  // an answer that is not the OpenAI shape
-        throw TierFailure(FailureKind::garbage, 200, "", who() + " sent " + e.what());
+        throw TierFailure(FailureKind::garbage, 200, "", who() + ": " + e.what());
     }
     answer.latency_ms = ms_since(start);
     answer.cost_usd = config_.price.cost(answer.usage.prompt_tokens, answer.usage.completion_tokens);
@@ -104,7 +102,7 @@ Task<core::Answer> OpenAIUpstream::generate(const core::Query& query, const AskO
     co_return answer;
 }
 
-Task<void> OpenAIUpstream::read_stream(HttpResponse& response, const core::Query& query, const ChunkSink& sink, core::Answer& answer,
+Task<void> OpenAIUpstream::read_stream(HttpResponse& response, const core::Query& query, ChunkSink& sink, core::Answer& answer,
                                        Clock::time_point start) {
     SseReader sse;
     std::vector<std::string> events;
@@ -123,15 +121,14 @@ Task<void> OpenAIUpstream::read_stream(HttpResponse& response, const core::Query
                 done = true;
                 continue;
             }
-            AnswerChunk chunk{Json::parse(data, nullptr, false), {}};
-            if (chunk.body.is_discarded()) throw TierFailure(FailureKind::garbage, 200, "", who() + " sent an event that is not JSON: " + data.substr(0, 120));
-            if (chunk.body.contains("error")) {
+            if (data.find("\"error\"") != std::string::npos && Json::parse(data, nullptr, false).contains("error")) {
                 throw TierFailure(FailureKind::http_error, 200, "", who() + " sent an error event: " + error_message(data));
             }
-            chunk.delta = core::parse_openai_delta(chunk.body, query.endpoint);
+            AnswerChunk chunk{std::move(data), {}};
+            chunk.delta = core::read_delta(chunk.json, query.endpoint);
             if (answer.tokens.empty() && !chunk.delta.tokens.empty()) answer.ttft_ms = ms_since(start);
             add(answer, chunk.delta);
-            co_await sink(chunk);
+            co_await sink.accept(chunk);
         }
     }
     if (seen == 0) throw TierFailure(FailureKind::garbage, 200, "", who() + " answered 200 without an event stream: " + head);

@@ -37,7 +37,7 @@ public:
 
 private:
     std::string who() const;
-    Task<void> read_stream(HttpResponse& response, const core::Query& query, const ChunkSink& sink, core::Answer& answer,
+    Task<void> read_stream(HttpResponse& response, const core::Query& query, ChunkSink& sink, core::Answer& answer,
                            std::chrono::steady_clock::time_point start);
 
     OpenAIUpstreamConfig config_;

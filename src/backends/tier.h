@@ -1,6 +1,5 @@
 #pragma once
 
-#include <functional>
 #include <string>
 
 #include "backends/task.h"
@@ -9,20 +8,27 @@
 
 namespace hiro::backends {
 
-// One piece of a streamed answer: an OpenAI chunk as the tier produced it,
-// and what hiro reads from it.
+// One piece of a streamed answer: an OpenAI chunk as the tier produced it
+// (the JSON text of one Server-Sent Event), and what hiro reads from it.
 struct AnswerChunk {
-    core::Json body;
+    std::string json;
     core::AnswerDelta delta;
 };
 
 // Receives a streamed answer chunk by chunk; awaiting it is how a slow client
 // slows the tier down. It throws when the client is gone.
-using ChunkSink = std::function<Task<void>(AnswerChunk& chunk)>;
+class ChunkSink {
+public:
+    virtual ~ChunkSink() = default;
+    virtual Task<void> accept(AnswerChunk& chunk) = 0;
+    // Whether content already went on: the answer cannot be taken back, so
+    // a failure after it is not retried from the start.
+    virtual bool committed() const = 0;
+};
 
 struct AskOptions {
     bool need_logprobs = false;         // hiro will judge the answer by its tokens' log-probabilities
-    const ChunkSink* stream = nullptr;  // set: stream the answer into it as it is generated
+    ChunkSink* stream = nullptr;  // set: stream the answer into it as it is generated
 };
 
 // One model tier: the in-process llama.cpp engine, an OpenAI-compatible

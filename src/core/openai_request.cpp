@@ -85,23 +85,36 @@ bool asks_for_logprobs(const Query& query) {
 }
 
 std::string upstream_request_body(const Query& query, const UpstreamOptions& options) {
-    Json body = Json::object();
-    body["model"] = options.model;
-    for (const auto& [key, value] : query.body.items()) body[key] = value;
+    const Json& body = query.body;
+    Json ours = Json::object();  // what hiro sets, ahead of the client's fields
+    ours["model"] = options.model;
+    ours["stream"] = options.stream;
+    if (options.stream) ours["stream_options"] = {{"include_usage", true}};
     for (const auto& [key, value] : options.defaults.items()) {
-        if (!body.contains(key)) body[key] = value;
+        if (!body.contains(key)) ours[key] = value;
     }
-    body["stream"] = options.stream;
-    if (options.stream) body["stream_options"] = {{"include_usage", true}};
     if (options.need_logprobs && !asks_for_logprobs(query)) {
         if (query.endpoint == Endpoint::chat) {
-            body["logprobs"] = true;
-            if (!body.contains("top_logprobs")) body["top_logprobs"] = options.top_logprobs;
+            ours["logprobs"] = true;
+            if (!body.contains("top_logprobs")) ours["top_logprobs"] = options.top_logprobs;
         } else {
-            body["logprobs"] = options.top_logprobs;
+            ours["logprobs"] = options.top_logprobs;
         }
     }
-    return body.dump(-1, ' ', false, Json::error_handler_t::replace);
+    constexpr auto replace = Json::error_handler_t::replace;
+    if (body.contains("logprobs") && ours.contains("logprobs")) {  // the client's "logprobs": false overridden
+        Json merged = body;
+        for (const auto& [key, value] : ours.items()) merged[key] = value;
+        return merged.dump(-1, ' ', false, replace);
+    }
+    // Spliced as text: the client's messages are serialised once, never copied.
+    std::string out = ours.dump(-1, ' ', false, replace);
+    if (!body.empty()) {
+        const std::string rest = body.dump(-1, ' ', false, replace);
+        out.back() = ',';
+        out.append(rest, 1, std::string::npos);
+    }
+    return out;
 }
 
 }  // namespace hiro::core

@@ -4,34 +4,12 @@
 #include <ctime>
 #include <limits>
 
+#include <simdjson.h>
+
 #include "core/error.h"
 
 namespace hiro::core {
 namespace {
-
-std::vector<TokenLogprob> tokens_from_logprobs(const Json& logprobs) {
-    std::vector<TokenLogprob> tokens;
-    if (!logprobs.is_object()) return tokens;
-    auto content = logprobs.find("content");
-    if (content == logprobs.end() || !content->is_array()) return tokens;
-    for (const auto& t : *content) {
-        if (!t.is_object()) continue;
-        TokenLogprob tok;
-        tok.id = t.value("id", -1);
-        tok.text = t.value("token", "");
-        tok.logprob = t.contains("logprob") && t["logprob"].is_number() ? t["logprob"].get<double>() : std::nan("");
-        if (auto top = t.find("top_logprobs"); top != t.end() && top->is_array()) {
-            for (const auto& alt : *top) {
-                if (!alt.is_object()) continue;
-                tok.top.push_back({alt.value("id", -1), alt.value("token", ""),
-                                   alt.contains("logprob") && alt["logprob"].is_number() ? alt["logprob"].get<double>()
-                                                                                        : -std::numeric_limits<double>::infinity()});
-            }
-        }
-        tokens.push_back(std::move(tok));
-    }
-    return tokens;
-}
 
 // UTF-8 bytes of a token's text, as llama-server and OpenAI report them.
 Json bytes_of(const std::string& text) {
@@ -67,33 +45,110 @@ Json with_choice(Json chunk, Json choice) {
 
 }  // namespace
 
-AnswerDelta parse_openai_delta(const Json& body, Endpoint endpoint) {
-    if (!body.is_object()) throw Error(ErrorCode::upstream, "the upstream answered JSON that is not an object");
+namespace {
+
+namespace dom = simdjson::dom;
+
+[[noreturn]] void not_openai(const std::string& what) { throw Error(ErrorCode::upstream, "the upstream answered " + what); }
+
+std::string string_of(dom::element e) {
+    std::string_view s;
+    return e.get_string().get(s) ? std::string() : std::string(s);
+}
+
+// An integer field, or `missing`.
+std::int64_t int_field(dom::object o, std::string_view key, std::int64_t missing) {
+    int64_t v;
+    return o[key].get_int64().get(v) ? missing : v;
+}
+
+std::string string_field(dom::object o, std::string_view key) {
+    dom::element e;
+    return o[key].get(e) ? std::string() : string_of(e);
+}
+
+double logprob_of(dom::object o, double missing) {
+    double v;
+    return o["logprob"].get_double().get(v) ? missing : v;
+}
+
+std::vector<TokenLogprob> tokens_of(dom::element logprobs) {
+    std::vector<TokenLogprob> tokens;
+    dom::array content;
+    if (logprobs["content"].get_array().get(content)) return tokens;
+    for (dom::element t : content) {
+        dom::object o;
+        if (t.get_object().get(o)) continue;
+        TokenLogprob tok;
+        tok.id = static_cast<std::int32_t>(int_field(o, "id", -1));
+        tok.text = string_field(o, "token");
+        tok.logprob = logprob_of(o, std::nan(""));
+        dom::array top;
+        if (!o["top_logprobs"].get_array().get(top)) {
+            for (dom::element alt : top) {
+                dom::object a;
+                if (alt.get_object().get(a)) continue;
+                tok.top.push_back({static_cast<std::int32_t>(int_field(a, "id", -1)), string_field(a, "token"),
+                                   logprob_of(a, -std::numeric_limits<double>::infinity())});
+            }
+        }
+        tokens.push_back(std::move(tok));
+    }
+    return tokens;
+}
+
+}  // namespace
+
+AnswerDelta read_delta(std::string_view json, Endpoint endpoint) {
+    thread_local dom::parser parser;
+    dom::element doc;
+    if (parser.parse(json.data(), json.size()).get(doc)) not_openai("text that is not JSON: " + std::string(json.substr(0, 120)));
+    dom::object body;
+    if (doc.get_object().get(body)) not_openai("JSON that is not an object");
     AnswerDelta d;
-    if (auto usage = body.find("usage"); usage != body.end() && usage->is_object()) {
-        d.usage = Usage{usage->value("prompt_tokens", std::int64_t{0}), usage->value("completion_tokens", std::int64_t{0})};
+    dom::element usage;
+    if (!body["usage"].get(usage) && !usage.is_null()) {
+        d.usage_field = true;
+        dom::object u;
+        if (!usage.get_object().get(u)) {
+            d.usage = Usage{int_field(u, "prompt_tokens", 0), int_field(u, "completion_tokens", 0)};
+        }
     }
-    auto choices = body.find("choices");
-    if (choices == body.end() || !choices->is_array()) {
+    dom::array choices;
+    if (body["choices"].get_array().get(choices)) {
         if (d.usage) return d;  // the final usage-only chunk
-        throw Error(ErrorCode::upstream, "the upstream answer has no 'choices' array");
+        not_openai("without a 'choices' array");
     }
-    // The first choice is the one hiro judges (n choices are judged as a whole by it).
-    const Json* first = nullptr;
-    for (const auto& c : *choices) {
-        if (!c.is_object()) throw Error(ErrorCode::upstream, "the upstream answer has a choice that is not an object");
-        if (c.value("index", 0) == 0) first = &c;
+    std::size_t count = 0;
+    for (dom::element c : choices) {
+        ++count;
+        dom::object choice;
+        if (c.get_object().get(choice)) not_openai("a choice that is not an object");
+        dom::element finish, logprobs;
+        const bool finished = !choice["finish_reason"].get(finish) && !finish.is_null();
+        d.finishes = d.finishes || finished;
+        const bool has_logprobs = !choice["logprobs"].get(logprobs) && !logprobs.is_null();
+        d.logprobs_field = d.logprobs_field || has_logprobs;
+        if (int_field(choice, "index", 0) != 0) continue;  // the first choice is the one hiro judges
+        if (finished) d.finish_reason = string_of(finish);
+        dom::element text_of;
+        if (endpoint == Endpoint::chat) {
+            dom::object message;
+            if (!choice["delta"].get_object().get(message) || !choice["message"].get_object().get(message)) {
+                d.text = string_field(message, "content");
+                dom::element role;
+                bool only_role = !message["role"].get(role);
+                for (auto field : message) {
+                    if (field.key != "role" && !(field.key == "content" && (field.value.is_null() || string_of(field.value).empty()))) only_role = false;
+                }
+                d.role_only = only_role && !finished;
+            }
+        } else if (!choice["text"].get(text_of)) {
+            d.text = string_of(text_of);
+        }
+        if (has_logprobs) d.tokens = tokens_of(logprobs);
     }
-    if (first == nullptr) return d;
-    const Json& c = *first;
-    if (endpoint == Endpoint::chat) {
-        const Json* msg = c.contains("delta") ? &c["delta"] : c.contains("message") ? &c["message"] : nullptr;
-        if (msg && msg->is_object() && msg->contains("content") && (*msg)["content"].is_string()) d.text = (*msg)["content"].get<std::string>();
-    } else if (c.contains("text") && c["text"].is_string()) {
-        d.text = c["text"].get<std::string>();
-    }
-    if (c.contains("finish_reason") && c["finish_reason"].is_string()) d.finish_reason = c["finish_reason"].get<std::string>();
-    d.tokens = tokens_from_logprobs(c.value("logprobs", Json()));
+    d.has_choices = count > 0;
     std::string joined;
     for (const auto& t : d.tokens) joined += t.text;
     if (joined != d.text && !d.text.empty()) {
@@ -102,6 +157,8 @@ AnswerDelta parse_openai_delta(const Json& body, Endpoint endpoint) {
     }
     return d;
 }
+
+AnswerDelta parse_openai_delta(const Json& body, Endpoint endpoint) { return read_delta(body.dump(-1, ' ', false, Json::error_handler_t::replace), endpoint); }
 
 namespace {
 
@@ -116,28 +173,44 @@ void strip_logprobs(Json& body) {
 
 }  // namespace
 
-void prepare_response(Json& body, const ClientView& client) {
-    body["model"] = client.model;
-    if (!client.logprobs) strip_logprobs(body);
+std::string prepare_response(std::string body, const ClientView& client) {
+    if (client.logprobs || !read_delta(body, client.endpoint).logprobs_field) return body;
+    Json j = Json::parse(body, nullptr, false);
+    strip_logprobs(j);
+    return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-bool is_usage_chunk(const Json& chunk) {
-    auto choices = chunk.find("choices");
-    return (choices == chunk.end() || (choices->is_array() && choices->empty())) && chunk.contains("usage") && !chunk["usage"].is_null();
+bool needs_preparing(const AnswerDelta& delta, const ClientView& client, bool whole_response) {
+    return (delta.usage_field && !client.include_usage && !whole_response) || (delta.logprobs_field && !client.logprobs);
+}
+
+std::string with_field(std::string object, std::string_view key, const Json& value) {
+    while (!object.empty() && object.back() != '}') object.pop_back();  // trailing white space
+    if (object.empty()) return Json{{key, value}}.dump(-1, ' ', false, Json::error_handler_t::replace);
+    object.pop_back();
+    std::size_t last = object.find_last_not_of(" \t\r\n");
+    const bool empty = last != std::string::npos && object[last] == '{';
+    object += empty ? "\"" : ",\"";
+    object += key;
+    object += "\":";
+    object += value.dump(-1, ' ', false, Json::error_handler_t::replace);
+    object += '}';
+    return object;
 }
 
 bool prepare_chunk(Json& chunk, const ClientView& client) {
     if (!client.include_usage) {
-        if (is_usage_chunk(chunk)) return false;
+        auto choices = chunk.find("choices");
+        if (choices == chunk.end() || (choices->is_array() && choices->empty())) return false;  // usage only
         chunk.erase("usage");
     }
-    if (chunk.contains("model")) chunk["model"] = client.model;
     if (!client.logprobs) strip_logprobs(chunk);
     return true;
 }
 
-std::vector<Json> chunks_of(const Json& response, Endpoint endpoint) {
+std::vector<Json> chunks_of(std::string_view text, Endpoint endpoint) {
     std::vector<Json> chunks;
+    const Json response = Json::parse(text, nullptr, false);
     const Json envelope = chunk_envelope(response, endpoint);
     const Json choices = response.value("choices", Json::array());
     for (const auto& c : choices) {

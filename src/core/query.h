@@ -81,9 +81,9 @@ struct Answer {
     double ttft_ms = 0.0;
     double cost_usd = 0.0;
     double energy_j = 0.0;
-    // The whole OpenAI response body as the tier gave it; null when the
-    // answer was streamed chunk by chunk instead.
-    Json response;
+    // The whole OpenAI response body (JSON text) as the tier gave it; empty
+    // when the answer was streamed chunk by chunk instead.
+    std::string response;
 };
 
 }  // namespace hiro::core

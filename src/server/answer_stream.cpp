@@ -9,66 +9,52 @@ using core::Json;
 // becomes U+FFFD rather than an exception.
 std::string wire(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
-bool closes_answer(const Json& chunk) {
-    if (core::is_usage_chunk(chunk)) return true;
-    for (const auto& c : chunk.value("choices", Json::array())) {
-        if (c.is_object() && c.contains("finish_reason") && !c["finish_reason"].is_null()) return true;
-    }
-    return false;
-}
-
-// A chat chunk that only announces the assistant's role.
-bool role_only(const Json& chunk) {
-    const auto choices = chunk.find("choices");
-    if (choices == chunk.end() || !choices->is_array() || choices->size() != 1) return false;
-    const auto& c = (*choices)[0];
-    const auto delta = c.find("delta");
-    if (delta == c.end() || !delta->is_object() || !delta->contains("role")) return false;
-    for (const auto& [k, v] : delta->items()) {
-        if (k != "role" && !(k == "content" && (v.is_null() || v == ""))) return false;
-    }
-    return c.value("finish_reason", Json()).is_null();
-}
-
 }  // namespace
 
-AnswerStream::AnswerStream(ClientStream& client, core::ClientView view) : client_(client), view_(std::move(view)) {}
+AnswerStream::AnswerStream(ClientStream& client, core::ClientView view) : client_(client), view_(view) {}
 
-Task<void> AnswerStream::open(const Headers& headers) {
+Task<void> AnswerStream::open() {
     if (opened_) co_return;
     opened_ = true;
-    co_await client_.start_stream(headers);
+    co_await client_.start_stream(headers_);
 }
 
 Task<void> AnswerStream::flush_held() {
-    for (auto& chunk : held_) co_await client_.send_event(wire(chunk));
+    for (const auto& chunk : held_) co_await client_.send_event(chunk);
     held_.clear();
 }
 
-Task<void> AnswerStream::send(backends::AnswerChunk chunk, const Headers& headers) {
-    Json& body = chunk.body;
-    if (role_only(body)) {
+Task<void> AnswerStream::accept(backends::AnswerChunk& chunk) {
+    const core::AnswerDelta& d = chunk.delta;
+    if (d.role_only) {
         if (role_sent_) co_return;
         role_sent_ = true;
+    } else {
+        committed_ = true;
     }
-    if (!core::prepare_chunk(body, view_)) co_return;
-    co_await open(headers);
-    if (closes_answer(body)) {
-        held_.push_back(std::move(body));
+    if (core::needs_preparing(d, view_)) {
+        Json body = Json::parse(chunk.json, nullptr, false);  // the tier has read it: it is JSON
+        if (!core::prepare_chunk(body, view_)) co_return;
+        chunk.json = wire(body);
+    }
+    co_await open();
+    if (d.finishes || !d.has_choices) {
+        held_.push_back(std::move(chunk.json));
         co_return;
     }
     co_await flush_held();
-    text_sent_ += chunk.delta.text;
-    tokens_sent_ += static_cast<std::int64_t>(chunk.delta.tokens.size());
-    co_await client_.send_event(wire(body));
+    text_sent_ += d.text;
+    tokens_sent_ += static_cast<std::int64_t>(d.tokens.size());
+    co_await client_.send_event(chunk.json);
 }
 
-Task<void> AnswerStream::finish(Json trace, const Headers& headers) {
-    co_await open(headers);
-    if (held_.empty()) held_.push_back({{"object", view_.endpoint == core::Endpoint::chat ? "chat.completion.chunk" : "text_completion"},
-                                        {"model", view_.model},
-                                        {"choices", Json::array()}});
-    held_.back()["hiro"] = std::move(trace);
+Task<void> AnswerStream::finish(Json trace) {
+    co_await open();
+    if (held_.empty()) {
+        held_.push_back(wire({{"object", view_.endpoint == core::Endpoint::chat ? "chat.completion.chunk" : "text_completion"},
+                              {"choices", Json::array()}}));
+    }
+    held_.back() = core::with_field(std::move(held_.back()), "hiro", trace);
     co_await flush_held();
     co_await client_.send_event("[DONE]");
     co_await client_.end_stream();

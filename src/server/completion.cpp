@@ -32,7 +32,6 @@ core::Query with_defaults(core::Query query, const Json& defaults) {
 // The query that continues an answer broken off after `text`: the text as an
 // assistant prefill (or a prompt suffix), and what is left of max_tokens.
 core::Query continued(core::Query query, const std::string& text, std::int64_t tokens) {
-    if (text.empty()) return query;
     if (query.endpoint == core::Endpoint::chat) {
         query.body["messages"].push_back({{"role", "assistant"}, {"content", text}});
     } else {
@@ -48,15 +47,15 @@ core::Query continued(core::Query query, const std::string& text, std::int64_t t
 
 class RequestRun {
 public:
-    RequestRun(const core::OpenAIRequest& request, const Route& route, ClientStream& client, Metrics& metrics, const std::string& id)
+    RequestRun(core::OpenAIRequest& request, const Route& route, ClientStream& client, Metrics& metrics, const std::string& id)
         : request_(request),
           route_(route),
           client_(client),
           metrics_(metrics),
           id_(id),
-          view_{request.endpoint, request.model, request.logprobs, request.include_usage},
+          view_{request.endpoint, request.logprobs, request.include_usage},
           stream_(client, view_),
-          query_(with_defaults(request.query, route.defaults)),
+          query_(with_defaults(std::move(request.query), route.defaults)),
           text_(core::policy_text(query_)),
           answers_(route.tiers.size()),
           agreement_keys_(route.tiers.size()),
@@ -230,18 +229,18 @@ private:
         finished_ = true;
         const Headers headers = headers_for(tier);
         if (!request_.stream) {
-            Json body = answer.response;
-            core::prepare_response(body, view_);
-            body["hiro"] = trace_.json();
-            co_await client_.respond(200, headers, wire(body));
+            // The tier's bytes as they came, with the trace at the end (and without logprobs only hiro wanted).
+            std::string body = core::with_field(core::prepare_response(answer.response, view_), "hiro", trace_.json());
+            co_await client_.respond(200, headers, std::move(body));
             co_return;
         }
-        for (Json& chunk : core::chunks_of(answer.response, request_.endpoint)) {
-            backends::AnswerChunk piece{std::move(chunk), {}};
-            piece.delta = core::parse_openai_delta(piece.body, request_.endpoint);
-            co_await stream_.send(std::move(piece), headers);
+        stream_.set_headers(headers);
+        for (const Json& chunk : core::chunks_of(answer.response, request_.endpoint)) {
+            backends::AnswerChunk piece{wire(chunk), {}};
+            piece.delta = core::read_delta(piece.json, request_.endpoint);
+            co_await stream_.accept(piece);
         }
-        co_await stream_.finish(trace_.json(), headers);
+        co_await stream_.finish(trace_.json());
     }
 
     // An OpenAI error with the status that tells the client what to do.
@@ -276,17 +275,16 @@ private:
         candidates.insert(candidates.end(), route_.fallbacks[position].begin(), route_.fallbacks[position].end());
         for (GuardedTier* tier : candidates) {
             if (tier != candidates.front() && co_await reuse(tier)) co_return;
-            const core::Query query = continued(query_, stream_.text_sent(), stream_.tokens_sent());
+            std::optional<core::Query> continuation;
+            if (!stream_.text_sent().empty()) continuation = continued(query_, stream_.text_sent(), stream_.tokens_sent());
+            const core::Query& query = continuation ? *continuation : query_;
             const std::size_t index = trace_.attempts.size();
             trace_.add(tier->name());
             const std::int64_t before = stream_.tokens_sent();
-            const Headers headers = headers_for(tier->name());
-            const backends::ChunkSink sink = [this, &headers](backends::AnswerChunk& chunk) -> Task<void> {
-                co_await stream_.send(std::move(chunk), headers);
-            };
+            stream_.set_headers(headers_for(tier->name()));
             std::optional<TierFailure> failure;
             try {
-                const core::Answer answer = co_await tier->generate(query, {false, &sink});
+                const core::Answer answer = co_await tier->generate(query, {false, &stream_});
                 Attempt& a = trace_.attempts[index];
                 fill(a, answer);
                 a.outcome = "streamed";
@@ -294,7 +292,7 @@ private:
                 metrics_.add("hiro_answers_total", {tier->name()});
                 trace_.answered_by = tier->name();
                 trace_.stopped = tier == candidates.front() ? "streamed" : "fallback";
-                co_await stream_.finish(trace_.json(), headers);
+                co_await stream_.finish(trace_.json());
                 co_return;
             } catch (const TierFailure& f) {
                 failure.emplace(f);
@@ -341,7 +339,7 @@ private:
 
 }  // namespace
 
-Task<RequestTrace> answer_completion(const core::OpenAIRequest& request, const Route& route, ClientStream& client, Metrics& metrics,
+Task<RequestTrace> answer_completion(core::OpenAIRequest& request, const Route& route, ClientStream& client, Metrics& metrics,
                                      const std::string& request_id) {
     RequestRun run(request, route, client, metrics, request_id);
     std::optional<TierFailure> refused;

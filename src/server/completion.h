@@ -15,8 +15,9 @@ namespace hiro::server {
 // fails over (reusing an answer already generated before asking a tier again,
 // and continuing a broken stream from the text already sent) or answers with
 // an explicit OpenAI error. An upstream's refusal of the request itself (a
-// 4xx) goes back to the client as it is. Returns the trace.
-Task<RequestTrace> answer_completion(const core::OpenAIRequest& request, const Route& route, ClientStream& client, Metrics& metrics,
+// 4xx) goes back to the client as it is. Takes the request's query (moved
+// from); returns the trace.
+Task<RequestTrace> answer_completion(core::OpenAIRequest& request, const Route& route, ClientStream& client, Metrics& metrics,
                                      const std::string& request_id);
 
 }  // namespace hiro::server

@@ -62,22 +62,21 @@ Task<void> GuardedTier::wait_to_retry(const TierFailure& failure, int attempt, C
 Task<core::Answer> GuardedTier::generate(const core::Query& query, const backends::AskOptions& options) {
     const std::string& tier = name();
     const auto budget_end = Clock::now() + settings_.retry_budget;
-    // A streamed answer's first content cannot be taken back: after it, no retry.
-    bool sent = false;
-    backends::ChunkSink counting;
-    backends::AskOptions ask = options;
-    if (options.stream) {
-        counting = [&sent, &sink = *options.stream](backends::AnswerChunk& chunk) -> Task<void> {
-            sent = sent || !chunk.delta.tokens.empty() || !chunk.delta.text.empty();
-            co_await sink(chunk);
-        };
-        ask.stream = &counting;
+    int waited = 0;
+    // The circuit is asked once per request; within the retry budget, an open one is waited out.
+    while (!breaker_.allow()) {
+        metrics_.add("hiro_upstream_errors_total", {tier, "circuit_open"});
+        const TierFailure open(FailureKind::busy, 0, "", "tier '" + tier + "' is skipped: its circuit is open after repeated failures");
+        if (Clock::now() >= budget_end) throw open;
+        co_await wait_to_retry(open, waited++, budget_end);
     }
-    for (int attempt = 0, waited = 0;; ++attempt) {
+    // The request's outcome, not each attempt's, is what the circuit breaker counts.
+    for (int attempt = 0;; ++attempt) {
         SemaphoreUnit slot;
         if (slots_) {
             if (!co_await slots_->acquire(settings_.queue_timeout)) {
                 metrics_.add("hiro_upstream_errors_total", {tier, "busy"});
+                breaker_.record_success();  // full, not failing
                 throw TierFailure(FailureKind::busy, 0, "",
                                   "tier '" + tier + "' has no free slot within queue_timeout_ms (" +
                                       std::to_string(settings_.max_concurrent > 0 ? settings_.max_concurrent : tier_->capacity()) +
@@ -86,42 +85,40 @@ Task<core::Answer> GuardedTier::generate(const core::Query& query, const backend
             slot = SemaphoreUnit(slots_.get());
         }
         std::optional<TierFailure> failure;
-        if (!breaker_.allow()) {
-            metrics_.add("hiro_upstream_errors_total", {tier, "circuit_open"});
-            failure.emplace(FailureKind::busy, 0, "", "tier '" + tier + "' is skipped: its circuit is open after repeated failures");
-        } else {
-            try {
-                core::Answer answer = co_await tier_->generate(query, ask);
-                breaker_.record_success();
-                metrics_.observe("hiro_tier_latency_seconds", {tier}, answer.latency_ms / 1000.0);
-                metrics_.add("hiro_tokens_total", {tier, "prompt"}, static_cast<double>(answer.usage.prompt_tokens));
-                metrics_.add("hiro_tokens_total", {tier, "completion"}, static_cast<double>(answer.usage.completion_tokens));
-                metrics_.add("hiro_cost_usd_total", {tier}, answer.cost_usd);
-                co_return answer;
-            } catch (const TierFailure& f) {
-                failure.emplace(f);
-            }
-            const auto& failover = settings_.failover_on;
-            if (failure->kind() == FailureKind::client_error &&
-                std::find(failover.begin(), failover.end(), failure->status()) != failover.end()) {
-                failure.emplace(FailureKind::http_error, failure->status(), failure->retry_after(), failure->what());
-            }
-            if (failure->kind() == FailureKind::client_error) {
-                breaker_.record_success();  // the request's fault, not the tier's
-                throw *failure;
-            }
-            breaker_.record_failure();
-            metrics_.add("hiro_upstream_errors_total", {tier, std::string(backends::to_string(failure->kind()))});
+        try {
+            core::Answer answer = co_await tier_->generate(query, options);
+            breaker_.record_success();
+            metrics_.observe("hiro_tier_latency_seconds", {tier}, answer.latency_ms / 1000.0);
+            metrics_.add("hiro_tokens_total", {tier, "prompt"}, static_cast<double>(answer.usage.prompt_tokens));
+            metrics_.add("hiro_tokens_total", {tier, "completion"}, static_cast<double>(answer.usage.completion_tokens));
+            metrics_.add("hiro_cost_usd_total", {tier}, answer.cost_usd);
+            co_return answer;
+        } catch (const TierFailure& f) {
+            failure.emplace(f);
         }
         slot = SemaphoreUnit();
-        if (sent) throw *failure;
-        if (transient(*failure) && Clock::now() < budget_end) {
+        const auto& failover = settings_.failover_on;
+        if (failure->kind() == FailureKind::client_error &&
+            std::find(failover.begin(), failover.end(), failure->status()) != failover.end()) {
+            failure.emplace(FailureKind::http_error, failure->status(), failure->retry_after(), failure->what());
+        }
+        if (failure->kind() == FailureKind::client_error) {
+            breaker_.record_success();  // the request's fault, not the tier's
+            throw *failure;
+        }
+        metrics_.add("hiro_upstream_errors_total", {tier, std::string(backends::to_string(failure->kind()))});
+        const bool committed = options.stream && options.stream->committed();  // what went out cannot be taken back
+        if (!committed && transient(*failure) && Clock::now() < budget_end) {
             metrics_.add("hiro_retries_total", {tier, "waited"});
             co_await wait_to_retry(*failure, waited++, budget_end);
             continue;
         }
-        if (attempt >= settings_.retries || failure->kind() == FailureKind::busy) throw *failure;
-        metrics_.add("hiro_retries_total", {tier, "immediate"});
+        if (!committed && attempt < settings_.retries) {
+            metrics_.add("hiro_retries_total", {tier, "immediate"});
+            continue;
+        }
+        breaker_.record_failure();
+        throw *failure;
     }
 }
 

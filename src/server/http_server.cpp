@@ -9,6 +9,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/error.h"
@@ -52,7 +53,6 @@ HttpServer::HttpServer(Gateway& gateway)
           for (int i = 0; i < thread_count(gateway.config().io_threads); ++i) c.push_back(std::make_unique<asio::io_context>(1));
           return c;
       }()),
-      acceptor_(*contexts_[0]),
       signals_(*contexts_[0], SIGTERM, SIGINT),
       drain_timer_(*contexts_[0]) {
     const auto& c = gateway.config();
@@ -60,34 +60,52 @@ HttpServer::HttpServer(Gateway& gateway)
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(c.host, ec);
     if (ec) throw core::Error(core::ErrorCode::invalid_input, "listen: '" + c.host + "' is not an IP address");
-    const tcp::endpoint endpoint(address, c.port);
-    acceptor_.open(endpoint.protocol());
-    acceptor_.set_option(asio::socket_base::reuse_address(true));
-    acceptor_.bind(endpoint, ec);
-    if (ec) throw core::Error(core::ErrorCode::io, "cannot listen on " + c.host + ":" + std::to_string(c.port) + ": " + ec.message());
-    acceptor_.listen(asio::socket_base::max_listen_connections);
+    tcp::endpoint endpoint(address, c.port);
+    for (auto& context : contexts_) {
+        auto acceptor = std::make_unique<tcp::acceptor>(*context);
+        acceptor->open(endpoint.protocol());
+        acceptor->set_option(asio::socket_base::reuse_address(true));
+        acceptor->set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+        acceptor->bind(endpoint, ec);
+        if (ec) throw core::Error(core::ErrorCode::io, "cannot listen on " + c.host + ":" + std::to_string(c.port) + ": " + ec.message());
+        acceptor->listen(asio::socket_base::max_listen_connections);
+        endpoint = acceptor->local_endpoint();  // port 0: the others take the port the first was given
+        acceptors_.push_back(std::move(acceptor));
+    }
 }
 
 // The contexts go before the gateway: requests still in them are destroyed
 // while the tiers and pools they refer to exist.
 HttpServer::~HttpServer() = default;
 
-unsigned short HttpServer::port() const { return acceptor_.local_endpoint().port(); }
+unsigned short HttpServer::port() const { return acceptors_[0]->local_endpoint().port(); }
 
-Task<void> HttpServer::accept() {
-    for (std::size_t next = 0; acceptor_.is_open(); ++next) {
-        auto& context = *contexts_[next % contexts_.size()];
-        auto [ec, socket] = co_await acceptor_.async_accept(context, asio::as_tuple(asio::use_awaitable));
-        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+Task<void> HttpServer::accept(tcp::acceptor& acceptor) {
+    while (acceptor.is_open()) {
+        auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
         if (ec) {
             // Out of file descriptors, typically: wait a moment rather than spin.
             spdlog::warn("accepting a connection failed: {}", ec.message());
-            asio::steady_timer pause(*contexts_[0], std::chrono::milliseconds(50));
+            asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(50));
             co_await pause.async_wait(asio::use_awaitable);
             continue;
         }
         socket.set_option(tcp::no_delay(true));
-        asio::co_spawn(context, serve_connection(std::move(socket), gateway_), asio::detached);
+        start_connection(std::move(socket), gateway_);
+    }
+}
+
+// Asio arms a timerfd whenever the earliest timer of a context changes, and
+// every request arms and cancels a few time-outs: with a timer always due
+// sooner than any of them, none of theirs is ever the earliest, and the
+// system calls go (a few dozen a second per thread instead of several per
+// request).
+Task<void> HttpServer::heartbeat(asio::io_context& context) {
+    asio::steady_timer tick(context);
+    for (;;) {
+        tick.expires_after(std::chrono::milliseconds(100));
+        co_await tick.async_wait(asio::use_awaitable);
     }
 }
 
@@ -106,12 +124,18 @@ void HttpServer::run() {
         if (ec) return;
         spdlog::info("{}: draining {} requests in flight, then exiting", signal == SIGTERM ? "SIGTERM" : "SIGINT", gateway_.inflight());
         gateway_.start_draining();
-        boost::system::error_code ignored;
-        acceptor_.close(ignored);
+        // Each acceptor is closed on its own thread.
+        for (auto& acceptor : acceptors_) {
+            asio::post(acceptor->get_executor(), [&acceptor] {
+                boost::system::error_code ignored;
+                acceptor->close(ignored);
+            });
+        }
         drain_deadline_ = std::chrono::steady_clock::now() + gateway_.config().drain_timeout;
         drain();
     });
-    asio::co_spawn(*contexts_[0], accept(), asio::detached);
+    for (auto& acceptor : acceptors_) asio::co_spawn(acceptor->get_executor(), accept(*acceptor), asio::detached);
+    for (auto& context : contexts_) asio::co_spawn(*context, heartbeat(*context), asio::detached);
     spdlog::info("hiro serving on http://{}:{} with {} I/O threads", gateway_.config().host, port(), contexts_.size());
     std::vector<std::thread> threads;
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;

@@ -8,7 +8,9 @@
 #include <optional>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -27,7 +29,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -99,30 +100,13 @@ private:
     bool broken_ = false;
 };
 
-// Completes when the client closes its side of the connection. Readable data
-// is a request the client pipelined: it is still there, so the watch waits
-// until it is cancelled.
-Task<void> watch_for_disconnect(tcp::socket& socket) {
-    for (;;) {
-        auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, with_error);
-        if (ec) co_return;
-        char byte;
-        const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) co_return;
-        if (n > 0) {
-            asio::steady_timer forever(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
-            co_await forever.async_wait(asio::use_awaitable);
-        }
-    }
-}
-
 // The gateway's answer; whatever goes wrong stays here (a write to a gone
-// client, a bug), so that the disconnect watch alone decides when to stop.
+// client, a bug), and the connection is closed after it.
 Task<void> answer(Gateway& gateway, const GatewayRequest& request, ClientConnection& client) {
     try {
         co_await gateway.handle(request, client);
     } catch (const boost::system::system_error& e) {
-        if (!client.broken()) spdlog::error("request {} {}: {}", request.method, request.target, e.what());
+        if (!client.broken() && e.code() != asio::error::operation_aborted) spdlog::error("request {} {}: {}", request.method, request.target, e.what());
     } catch (const std::exception& e) {
         spdlog::error("request {} {} failed inside hiro: {}", request.method, request.target, e.what());
     }
@@ -135,8 +119,39 @@ Task<void> reject(beast::tcp_stream& stream, int status, const std::string& mess
 
 }  // namespace
 
-Task<void> serve_connection(tcp::socket socket, Gateway& gateway) {
-    beast::tcp_stream stream(std::move(socket));
+namespace {
+
+// A connection as its coroutine and the watch on its socket share it.
+struct Connection {
+    explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+    beast::tcp_stream stream;
+    asio::cancellation_signal gone;  // cancels whatever the connection's coroutine awaits
+    bool answering = false;
+    bool watching = false;
+    bool client_gone = false;
+};
+
+// Notices a client that closes its side while its request is answered, and
+// cancels the request. A plain wait on the socket rather than a second
+// coroutine: it costs nothing until the socket turns readable, which, on a
+// kept-alive connection, is when the next request arrives.
+void watch(const std::shared_ptr<Connection>& c) {
+    if (c->watching) return;
+    c->watching = true;
+    c->stream.socket().async_wait(tcp::socket::wait_read, [c](beast::error_code ec) {
+        c->watching = false;
+        if (ec || !c->answering) return;
+        char byte;
+        const ssize_t n = ::recv(c->stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0) return;  // the client sent its next request already: it is still there
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return watch(c);
+        c->client_gone = true;
+        c->gone.emit(asio::cancellation_type::terminal);
+    });
+}
+
+Task<void> serve(std::shared_ptr<Connection> c, Gateway& gateway) {
+    beast::tcp_stream& stream = c->stream;
     beast::flat_buffer buffer;
     const auto& config = gateway.config();
     try {
@@ -171,19 +186,31 @@ Task<void> serve_connection(tcp::socket socket, Gateway& gateway) {
             const GatewayRequest request{std::string(req.method_string()), std::string(req.target()),
                                          std::string(req[http::field::authorization]), std::move(req.body())};
             ClientConnection client(stream, keep_alive);
-            const auto outcome = co_await (answer(gateway, request, client) || watch_for_disconnect(stream.socket()));
-            if (outcome.index() == 1 || client.broken()) {
+            c->answering = true;
+            watch(c);
+            co_await answer(gateway, request, client);
+            c->answering = false;
+            if (c->client_gone || client.broken()) {
                 gateway.metrics().add("hiro_client_disconnects_total", {});
                 break;
             }
             if (!keep_alive) break;
         }
     } catch (const boost::system::system_error&) {
-        // The connection failed under a write of ours: nothing more can reach this client.
+        // The connection failed under a write of ours, or its client went away: nothing more can reach it.
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream.socket().close(ignored);
+}
+
+}  // namespace
+
+void start_connection(tcp::socket socket, Gateway& gateway) {
+    auto c = std::make_shared<Connection>(std::move(socket));
+    auto executor = c->stream.get_executor();
+    auto slot = c->gone.slot();
+    asio::co_spawn(executor, serve(std::move(c), gateway), asio::bind_cancellation_slot(slot, asio::detached));
 }
 
 }  // namespace hiro::server

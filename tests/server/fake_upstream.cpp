@@ -7,7 +7,8 @@
 //   fake_upstream PORT garbage                answer 200 with a body that is not an event stream
 //   fake_upstream PORT status CODE            answer CODE with an OpenAI error (429 adds Retry-After: 7)
 //   fake_upstream PORT record FILE            answer "recorded" and append each request body to FILE (one JSON per line)
-// GET /health always answers 200 so that tests can wait for it.
+// GET /health always answers 200 so that tests can wait for it; GET /connections
+// says how many client connections are open: {"open": N}.
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/core.hpp>
@@ -50,9 +51,10 @@ std::string response(int status, const std::string& type, const std::string& bod
 
 json usage(int tokens) { return {{"prompt_tokens", 5}, {"completion_tokens", tokens}, {"total_tokens", 5 + tokens}}; }
 
-json choice(bool chat, const std::string& text, const json& finish) {
-    json logprobs = {{"content", {{{"token", text}, {"logprob", -0.25}, {"top_logprobs", json::array()}}}}};
-    json c = {{"index", 0}, {"logprobs", text.empty() ? json(nullptr) : logprobs}, {"finish_reason", finish}};
+// As a real server, logprobs only when the request asks for them.
+json choice(bool chat, const std::string& text, const json& finish, bool logprobs) {
+    json c = {{"index", 0}, {"finish_reason", finish}};
+    if (logprobs) c["logprobs"] = text.empty() ? json(nullptr) : json{{"content", {{{"token", text}, {"logprob", -0.25}, {"top_logprobs", json::array()}}}}};
     if (chat) {
         c["delta"] = text.empty() ? json::object() : json{{"content", text}};
     } else {
@@ -91,10 +93,12 @@ std::string stream_head(bool chat) {
     return head;
 }
 
-std::string token_event(bool chat, int i) { return event({{"choices", {choice(chat, "drip" + std::to_string(i) + " ", nullptr)}}}); }
+std::string token_event(bool chat, int i, bool logprobs) {
+    return event({{"choices", {choice(chat, "drip" + std::to_string(i) + " ", nullptr, logprobs)}}});
+}
 
 std::string stream_tail(const Mode& mode, bool chat, const json& request) {
-    std::string tail = event({{"choices", {choice(chat, "", "stop")}}});
+    std::string tail = event({{"choices", {choice(chat, "", "stop", false)}}});
     if (request.contains("stream_options") && request["stream_options"].value("include_usage", false)) {
         tail += event({{"choices", json::array()}, {"usage", usage(mode.tokens)}});
     }
@@ -107,16 +111,26 @@ asio::awaitable<void> drip(tcp::socket& socket, const Mode& mode, bool chat, con
         co_await write(socket, whole_answer(mode, chat));
         co_return;
     }
+    const bool logprobs = request.contains("logprobs") && !request["logprobs"].is_null() && request["logprobs"] != false;
     co_await write(socket, stream_head(chat));
     for (int i = 0; i < mode.tokens; ++i) {
-        co_await write(socket, token_event(chat, i));
+        co_await write(socket, token_event(chat, i, logprobs));
         co_await sleep_ms(mode.delay_ms);
     }
     co_await write(socket, stream_tail(mode, chat, request));
 }
 
+std::size_t open_connections = 0;
+
+// Not counting the connection that asks.
+std::string connections_answer() { return response(200, "application/json", json{{"open", open_connections - 1}}.dump()); }
+
 asio::awaitable<void> serve(tcp::socket socket, const Mode& mode) {
     beast::flat_buffer buffer;
+    ++open_connections;
+    struct Closed {
+        ~Closed() { --open_connections; }
+    } closed;
     try {
         for (;;) {
             http::request<http::string_body> req;
@@ -124,6 +138,10 @@ asio::awaitable<void> serve(tcp::socket socket, const Mode& mode) {
             if (req.target() == "/health" || req.target() == "/v1/health") {
                 const std::string ok = response(200, "application/json", R"({"status":"ok"})");
                 co_await write(socket, ok);
+                continue;
+            }
+            if (req.target() == "/connections") {
+                co_await write(socket, connections_answer());
                 continue;
             }
             const json request = json::parse(req.body(), nullptr, false);

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
+#include <thread>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -38,8 +40,8 @@ protected:
     }
 
     // Starts a fake upstream (see fake_upstream.cpp); returns its port.
-    int start_fake(const std::vector<std::string>& mode) {
-        const int port = free_port();
+    int start_fake(const std::vector<std::string>& mode) { return start_fake_on(free_port(), mode); }
+    int start_fake_on(int port, const std::vector<std::string>& mode) {
         std::vector<std::string> args{HIRO_FAKE_UPSTREAM, std::to_string(port)};
         args.insert(args.end(), mode.begin(), mode.end());
         fakes_.push_back(std::make_unique<ChildProcess>(args));
@@ -59,6 +61,23 @@ protected:
     }
 
     std::string url(const std::string& path) const { return base(hiro_port_) + path; }
+
+    // A sample's value from hiro's /metrics, e.g. metric("hiro_inflight_requests"); -1 if absent.
+    double metric(const std::string& sample) {
+        const std::string text = get("/metrics").body;
+        const auto at = text.find("\n" + sample + " ");
+        return at == std::string::npos ? -1 : std::stod(text.substr(at + sample.size() + 2));
+    }
+
+    // Polls `condition` every 50 ms for up to `timeout`.
+    static bool eventually(const std::function<bool()>& condition, std::chrono::seconds timeout = std::chrono::seconds(30)) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (condition()) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return condition();
+    }
 
     // curl -i: status line and headers, then the body.
     struct Reply {
