@@ -5,8 +5,10 @@
 #    llama-server, through hiro, and through nginx proxy_pass: p50/p99 and req/s,
 #    over one connection (what each hop adds) and over many (throughput);
 # 2. 10,000 requests through hiro while llama-server is killed and restarted
-#    once in the middle: how many were answered, and how many got an explicit
-#    error (an HTTP error status); transport errors would be lost requests.
+#    once in the middle, twice: to a tier with retry_budget_ms (requests wait
+#    for the upstream to come back) and to one without (they fail at once):
+#    how many were answered, and how many got an explicit error (an HTTP error
+#    status); transport errors would be lost requests.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 requests=${1:-2000}
@@ -39,6 +41,7 @@ cat > "$work/gateway.yaml" <<YAML
 listen: 127.0.0.1:$hiro_port
 tiers:
   - {name: llama, kind: openai, base_url: 'http://127.0.0.1:$llama_port/v1', circuit_breaker: {failures: 0}}
+  - {name: llama-patient, kind: openai, base_url: 'http://127.0.0.1:$llama_port/v1', retry_budget_ms: 10000}
 YAML
 "$build/hiro" serve --config "$work/gateway.yaml" > "$work/hiro.log" 2>&1 & pids+=($!)
 wait_ok "http://127.0.0.1:$hiro_port/health"
@@ -66,6 +69,7 @@ wait_ok "http://127.0.0.1:$nginx_port/health"
 body() { printf '{"model": "%s", "messages": [{"role": "user", "content": "Once upon a time"}], "max_tokens": 4, "temperature": 0}' "$1"; }
 body llama > "$work/direct.json"
 body llama > "$work/hiro.json"
+body llama-patient > "$work/patient.json"
 results=${HIRO_BENCH_JSON:-$work/results.jsonl}
 load() { "$build/bench/hiro_loadgen" --url "$1" --body "$2" --requests "$3" --concurrency "${5:-$concurrency}" --label "$4" --json "$results"; }
 
@@ -84,14 +88,19 @@ for round in 1 2; do
   load "http://127.0.0.1:$nginx_port/v1/chat/completions" "$work/direct.json" "$requests" "through nginx #$round"
 done
 
-echo "== 10000 requests through hiro; llama-server killed and restarted in the middle"
-load "http://127.0.0.1:$hiro_port/v1/chat/completions" "$work/hiro.json" 10000 "hiro, upstream restarted" &
-loader=$!
-sleep 2
-log "killing llama-server (SIGKILL) and restarting it"
-kill -9 "$llama_pid"; wait "$llama_pid" 2>/dev/null || true
-sleep 0.5
-start_llama
-wait "$loader"
+restart_under_load() {  # BODY LABEL
+  echo "== 10000 requests through hiro ($2); llama-server killed and restarted in the middle"
+  load "http://127.0.0.1:$hiro_port/v1/chat/completions" "$1" 10000 "$2" &
+  local loader=$!
+  sleep 2
+  log "killing llama-server (SIGKILL) and restarting it"
+  local down=$(date +%s.%N)
+  kill -9 "$llama_pid"; wait "$llama_pid" 2>/dev/null || true
+  sleep 0.5
+  start_llama
+  log "llama-server was down for $(python3 -c "import time; print(round(time.time() - $down, 2))") s"
+  wait "$loader" || true
+}
+restart_under_load "$work/patient.json" "retry_budget_ms 10000"
+restart_under_load "$work/hiro.json" "no retry budget"
 [ -n "${HIRO_BENCH_JSON:-}" ] && log "results appended to $HIRO_BENCH_JSON"
-grep -c "upstream_failed\|refused" "$work/hiro.log" >/dev/null || true
