@@ -88,8 +88,10 @@ std::string upstream_request_body(const Query& query, const UpstreamOptions& opt
     const Json& body = query.body;
     Json ours = Json::object();  // what hiro sets, ahead of the client's fields
     ours["model"] = options.model;
-    ours["stream"] = options.stream;
-    if (options.stream) ours["stream_options"] = {{"include_usage", true}};
+    if (options.stream) {  // not streaming is the default: nothing to send
+        ours["stream"] = true;
+        ours["stream_options"] = {{"include_usage", true}};
+    }
     for (const auto& [key, value] : options.defaults.items()) {
         if (!body.contains(key)) ours[key] = value;
     }

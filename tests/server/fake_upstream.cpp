@@ -125,6 +125,8 @@ std::size_t open_connections = 0;
 // Not counting the connection that asks.
 std::string connections_answer() { return response(200, "application/json", json{{"open", open_connections - 1}}.dump()); }
 
+const Mode one_token{"drip", 1, 0, 200, ""};
+
 asio::awaitable<void> serve(tcp::socket socket, const Mode& mode) {
     beast::flat_buffer buffer;
     ++open_connections;
@@ -157,7 +159,7 @@ asio::awaitable<void> serve(tcp::socket socket, const Mode& mode) {
                 co_await write(socket, refusal);
             } else if (mode.name == "record") {
                 std::ofstream(mode.record_path, std::ios::app) << req.body() << "\n";
-                co_await drip(socket, Mode{"drip", 1, 0, 200, ""}, chat, request);
+                co_await drip(socket, one_token, chat, request);
             } else {
                 co_await drip(socket, mode, chat, request);
             }

@@ -1,0 +1,123 @@
+// The gateway is transparent: what hiro does not decide reaches the tier as
+// the client sent it, and the tier's answer reaches the client as it came.
+#include <gmock/gmock.h>
+
+#include "server/gateway_fixture.h"
+
+namespace hiro::test {
+namespace {
+
+using ::testing::HasSubstr;
+using nlohmann::json;
+
+std::string fake_tier(const std::string& name, int port, const std::string& extra = "") {
+    return "  - {name: " + name + ", kind: openai, base_url: 'http://127.0.0.1:" + std::to_string(port) + "/v1'" + extra + "}\n";
+}
+
+std::vector<json> recorded(const std::string& path) {
+    std::vector<json> bodies;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) bodies.push_back(json::parse(line));
+    return bodies;
+}
+
+// Every field of OpenAI's chat completions request, a history with a tool
+// call and its result, and a vendor field hiro has never heard of.
+json every_chat_field() {
+    return json::parse(R"({
+      "model": "cloud",
+      "messages": [
+        {"role": "developer", "content": "Answer with the weather tool."},
+        {"role": "user", "content": [{"type": "text", "text": "Weather in Paris?"}], "name": "ana"},
+        {"role": "assistant", "content": null, "tool_calls": [{"id": "call_1", "type": "function",
+          "function": {"name": "weather", "arguments": "{\"city\": \"Paris\"}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "18 C, sunny"}
+      ],
+      "tools": [{"type": "function", "function": {"name": "weather", "description": "Current weather",
+                 "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}],
+      "tool_choice": "auto", "parallel_tool_calls": false,
+      "response_format": {"type": "json_schema", "json_schema": {"name": "w", "schema": {"type": "object"}, "strict": true}},
+      "temperature": 0.7, "top_p": 0.9, "n": 2, "stop": ["\n\n"], "max_completion_tokens": 64, "max_tokens": 64,
+      "presence_penalty": 0.5, "frequency_penalty": 0.25, "logit_bias": {"50256": -100}, "seed": 42, "user": "user-7",
+      "logprobs": true, "top_logprobs": 3, "metadata": {"team": "a"}, "store": false, "service_tier": "auto",
+      "reasoning_effort": "low", "modalities": ["text"], "prediction": {"type": "content", "content": "18"},
+      "web_search_options": {}, "top_k": 40, "min_p": 0.05, "x_vendor_extension": {"anything": [1, "two", null]}
+    })");
+}
+
+TEST_F(GatewayTest, EveryFieldReachesThePassthroughTierAndNothingElse) {
+    const std::string log = dir_.file("received.jsonl");
+    const int upstream = start_fake({"record", log});
+    start_hiro("tiers:\n" + fake_tier("cloud", upstream, ", model: upstream-model"));
+
+    json sent = every_chat_field();
+    const Reply r = post("/v1/chat/completions", sent.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    sent["stream"] = true;
+    sent["stream_options"] = {{"include_usage", true}};
+    StreamReader stream("-X POST " + url("/v1/chat/completions") + " -d '" + sent.dump() + "'");
+    for (std::string data; stream.next(data);) {
+    }
+
+    const auto received = recorded(log);
+    ASSERT_EQ(received.size(), 2u);
+    json expected = every_chat_field();
+    expected["model"] = "upstream-model";  // hiro owns the model name: the tier's own
+    EXPECT_EQ(received[0], expected) << received[0].dump(2);
+    expected["stream"] = true;
+    expected["stream_options"] = {{"include_usage", true}};
+    EXPECT_EQ(received[1], expected) << received[1].dump(2);
+}
+
+TEST_F(GatewayTest, ConfigDefaultsFillOnlyWhatTheClientLeftOut) {
+    const std::string log = dir_.file("received.jsonl");
+    const int upstream = start_fake({"record", log});
+    start_hiro("tiers:\n" + fake_tier("cloud", upstream, ", defaults: {temperature: 0, seed: 7}"));
+    const json messages = json::array({{{"role", "user"}, {"content", "hi"}}});
+    ASSERT_EQ(post("/v1/chat/completions", json{{"model", "cloud"}, {"messages", messages}}.dump()).status, 200);
+    ASSERT_EQ(post("/v1/chat/completions", json{{"model", "cloud"}, {"messages", messages}, {"temperature", 0.9}}.dump()).status, 200);
+    const auto received = recorded(log);
+    ASSERT_EQ(received.size(), 2u);
+    EXPECT_EQ(received[0]["temperature"], 0);
+    EXPECT_EQ(received[0]["seed"], 7);
+    EXPECT_EQ(received[1]["temperature"], 0.9);
+    EXPECT_FALSE(received[0].contains("max_tokens"));  // nothing invented
+    EXPECT_FALSE(received[0].contains("top_p"));
+}
+
+TEST_F(GatewayTest, RejectedAnswerIsServedWithoutASecondGenerationWhenTheTierAboveFails) {
+    const std::string log = dir_.file("edge.jsonl");
+    const int edge = start_fake({"record", log});  // answers with confidence -0.25
+    const int cloud = start_fake({"status", "503"});
+    start_hiro("tiers:\n" + fake_tier("edge", edge) + fake_tier("cloud", cloud, ", fallback: [edge]") +
+               "policies:\n  - {name: cascade, kind: cascade, tiers: [edge, cloud], thresholds: [-0.1]}\n");
+    for (const bool stream : {false, true}) {
+        const Reply r = post("/v1/chat/completions", chat("cascade", 8, stream));
+        ASSERT_EQ(r.status, 200) << r.body;
+        const json trace = stream ? json::parse(r.body.substr(r.body.rfind("data: {") + 6, r.body.rfind("\n\ndata: [DONE]") - r.body.rfind("data: {") - 6))["hiro"]
+                                  : r.json()["hiro"];
+        EXPECT_EQ(trace["answered_by"], "edge") << trace.dump();
+        EXPECT_EQ(trace["stopped"], "fallback");
+        EXPECT_EQ(trace["tiers"][0]["outcome"], "accepted");
+        EXPECT_EQ(trace["tiers"][1]["outcome"], "failed");
+        EXPECT_EQ(trace["tiers"].size(), 2u);  // the edge was not asked again
+    }
+    EXPECT_EQ(recorded(log).size(), 2u);  // one generation per request
+}
+
+TEST_F(GatewayTest, UpstreamClientErrorReachesTheClientUnlessConfiguredToFailOver) {
+    const int refusing = start_fake({"status", "400"});
+    start_hiro("tiers:\n" + fake_tier("strict", refusing) + fake_tier("lenient", refusing, ", failover_on: [400], fallback: [steady]") +
+               llama_tier("steady"));
+    const Reply refused = post("/v1/chat/completions", chat("strict", 4));
+    EXPECT_EQ(refused.status, 400) << refused.body;
+    EXPECT_THAT(refused.json()["error"]["message"].get<std::string>(), HasSubstr("fake upstream says no"));
+    EXPECT_EQ(refused.json()["hiro"]["tiers"][0]["failure"], "client_error");
+
+    const Reply failed_over = post("/v1/chat/completions", chat("lenient", 4));
+    EXPECT_EQ(failed_over.status, 200) << failed_over.body;
+    EXPECT_EQ(failed_over.json()["hiro"]["answered_by"], "steady");
+}
+
+}  // namespace
+}  // namespace hiro::test
