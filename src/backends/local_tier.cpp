@@ -5,6 +5,7 @@
 #include <thread>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -98,6 +99,13 @@ private:
     std::string pending_text_;
     std::vector<core::TokenLogprob> pending_;
 };
+
+// Each text's embedding and token count, computed on the thread that awaits it.
+Task<std::vector<std::pair<std::vector<float>, std::size_t>>> embed_all(std::shared_ptr<engine::Engine> engine, std::vector<std::string> texts) {
+    std::vector<std::pair<std::vector<float>, std::size_t>> out;
+    for (const auto& text : texts) out.emplace_back(engine->embed(text), engine->model().tokenize(text, true).size());
+    co_return out;
+}
 
 }  // namespace
 
@@ -198,6 +206,48 @@ Task<core::Answer> LocalTier::generate(const core::Query& query, const AskOption
                               .dump(-1, ' ', false, Json::error_handler_t::replace);
     }
     co_return answer;
+}
+
+Task<std::string> LocalTier::embed(const core::Json& request) {
+    auto refuse = [&](const std::string& what) {
+        return TierFailure(FailureKind::client_error, 400, "", "tier '" + options_.name + "' (local): " + what,
+                           core::openai_error(what, "invalid_request_error").dump());
+    };
+    std::vector<std::string> inputs;
+    const auto input = request.find("input");
+    if (input != request.end() && input->is_string()) {
+        inputs.push_back(input->get<std::string>());
+    } else if (input != request.end() && input->is_array() && !input->empty()) {
+        for (const auto& i : *input) {
+            if (!i.is_string()) throw refuse("'input' must be a string or an array of strings for local tiers (token arrays are not supported)");
+            inputs.push_back(i.get<std::string>());
+        }
+    } else {
+        throw refuse("'input' must be a string or a non-empty array of strings");
+    }
+    for (const auto& [key, value] : request.items()) {
+        if (key == "input" || key == "user" || value.is_null()) continue;
+        if (key == "encoding_format" && value == "float") continue;
+        throw refuse("'" + key + "' is not supported by local tiers' embeddings");
+    }
+    // Embedding is compute: on the compute pool, and this coroutine resumes on its own thread after.
+    std::vector<std::pair<std::vector<float>, std::size_t>> rows;
+    std::string invalid;
+    try {
+        rows = co_await boost::asio::co_spawn(compute_, embed_all(engine_, inputs), boost::asio::use_awaitable);
+    } catch (const core::Error& e) {  // an input the model cannot embed (empty)
+        invalid = e.what();
+    }
+    if (!invalid.empty()) throw refuse(invalid);
+    Json data = Json::array();
+    std::size_t tokens = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", rows[i].first}});
+        tokens += rows[i].second;
+    }
+    const Json response = {{"object", "list"}, {"data", std::move(data)}, {"model", options_.name},
+                           {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}};
+    co_return response.dump();
 }
 
 }  // namespace hiro::backends

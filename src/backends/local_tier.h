@@ -33,6 +33,7 @@ public:
 
     const std::string& name() const override { return options_.name; }
     Task<core::Answer> generate(const core::Query& query, const AskOptions& options) override;
+    Task<std::string> embed(const core::Json& request) override;
     int capacity() const override { return slots_; }
     void stop() override;
     engine::Engine& engine() const { return *engine_; }

@@ -55,18 +55,43 @@ OpenAIUpstream::OpenAIUpstream(OpenAIUpstreamConfig config)
 
 std::string OpenAIUpstream::who() const { return "tier '" + config_.name + "' (" + config_.base_url + ")"; }
 
+std::vector<HttpHeader> OpenAIUpstream::headers(bool stream) const {
+    std::vector<HttpHeader> h{{"Content-Type", "application/json"}, {"Accept", stream ? "text/event-stream" : "application/json"}};
+    if (!config_.api_key.empty()) h.push_back({"Authorization", "Bearer " + config_.api_key});
+    return h;
+}
+
+Task<std::string> OpenAIUpstream::post(const char* path, std::string body) {
+    try {
+        HttpResponse response = co_await client_.send("POST", path, headers(false), std::move(body), config_.timeouts);
+        std::string text = co_await response.read_all(std::size_t{64} << 20);
+        if (response.status() != 200) {
+            const int status = response.status();
+            throw TierFailure(failure_of_status(status), status, response.header("Retry-After"),
+                              who() + " answered HTTP " + std::to_string(status) + ": " + error_message(text), text);
+        }
+        co_return text;
+    } catch (const HttpError& e) {
+        throw TierFailure(failure_of(e.kind()), 0, "", who() + ": " + e.what());
+    }
+}
+
+Task<std::string> OpenAIUpstream::embed(const core::Json& request) {
+    core::Json body = request;
+    body["model"] = config_.model;
+    co_return co_await post("/embeddings", body.dump(-1, ' ', false, core::Json::error_handler_t::replace));
+}
+
 Task<core::Answer> OpenAIUpstream::generate(const core::Query& query, const AskOptions& options) {
     const bool stream = options.stream != nullptr;
     const core::UpstreamOptions upstream{config_.model, stream, options.need_logprobs, config_.top_logprobs, config_.defaults};
-    std::vector<HttpHeader> headers{{"Content-Type", "application/json"}, {"Accept", stream ? "text/event-stream" : "application/json"}};
-    if (!config_.api_key.empty()) headers.push_back({"Authorization", "Bearer " + config_.api_key});
     const char* path = query.endpoint == core::Endpoint::chat ? "/chat/completions" : "/completions";
 
     const auto start = Clock::now();
     core::Answer answer;
     std::optional<HttpResponse> response;
     try {
-        response.emplace(co_await client_.send("POST", path, headers, core::upstream_request_body(query, upstream), config_.timeouts));
+        response.emplace(co_await client_.send("POST", path, headers(stream), core::upstream_request_body(query, upstream), config_.timeouts));
         const int status = response->status();
         if (status != 200) {
             const std::string body = co_await response->read_all(1 << 20);

@@ -34,9 +34,12 @@ public:
 
     const std::string& name() const override { return config_.name; }
     Task<core::Answer> generate(const core::Query& query, const AskOptions& options) override;
+    Task<std::string> embed(const core::Json& request) override;
 
 private:
     std::string who() const;
+    std::vector<HttpHeader> headers(bool stream) const;
+    Task<std::string> post(const char* path, std::string body);
     Task<void> read_stream(HttpResponse& response, const core::Query& query, ChunkSink& sink, core::Answer& answer,
                            std::chrono::steady_clock::time_point start);
 

@@ -14,9 +14,10 @@ namespace hiro::backends {
 // thread; an exception is the failure; cancellation (a client gone) arrives
 // as a thrown operation_aborted from whatever the coroutine awaits.
 //
-// GCC 12 miscompiles a braced aggregate temporary passed to a coroutine
-// (`co_await f({a, b})`, `co_await f(Struct{})`): it is destroyed twice.
-// Name such an argument first, then pass it.
+// GCC 12 miscompiles two things coroutines here avoid: a braced aggregate
+// temporary passed to a coroutine (`co_await f({a, b})`, `f(Struct{})`: it
+// is destroyed twice; name it first, then pass it), and coroutine lambdas
+// with captures (write a function taking them as parameters instead).
 template <class T = void>
 using Task = boost::asio::awaitable<T>;
 

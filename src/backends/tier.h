@@ -43,6 +43,9 @@ public:
     // The answer; when streamed, each chunk went to the sink and the answer
     // carries no response body.
     virtual Task<core::Answer> generate(const core::Query& query, const AskOptions& options) = 0;
+    // Answers an OpenAI /embeddings request (the client's body without its
+    // "model") with the response body; throws TierFailure.
+    virtual Task<std::string> embed(const core::Json& request);
     // How many requests the tier works on at once by its nature (the local
     // engine's compute pool); 0 = no limit of its own.
     virtual int capacity() const { return 0; }

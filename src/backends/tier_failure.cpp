@@ -1,6 +1,14 @@
 #include "backends/tier_failure.h"
 
+#include "backends/tier.h"
+
 namespace hiro::backends {
+
+Task<std::string> Tier::embed(const core::Json&) {
+    throw TierFailure(FailureKind::client_error, 400, "", "tier '" + name() + "' does not compute embeddings",
+                      core::openai_error("tier '" + name() + "' does not compute embeddings", "invalid_request_error").dump());
+    co_return std::string();
+}
 
 std::string_view to_string(FailureKind kind) {
     switch (kind) {

@@ -27,4 +27,10 @@ bool CircuitBreaker::is_open(Clock::time_point now) const {
     return threshold_ > 0 && consecutive_failures_ >= threshold_ && now < open_until_;
 }
 
+const char* CircuitBreaker::state(Clock::time_point now) const {
+    std::lock_guard lock(mutex_);
+    if (threshold_ <= 0 || consecutive_failures_ < threshold_) return "closed";
+    return now < open_until_ ? "open" : "half_open";
+}
+
 }  // namespace hiro::server

@@ -17,6 +17,8 @@ public:
     void record_success();
     void record_failure(Clock::time_point now = Clock::now());
     bool is_open(Clock::time_point now = Clock::now()) const;
+    // "closed", "open" (skipping the tier) or "half_open" (a trial request may pass).
+    const char* state(Clock::time_point now = Clock::now()) const;
 
 private:
     mutable std::mutex mutex_;

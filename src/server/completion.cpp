@@ -61,6 +61,7 @@ public:
           agreement_keys_(route.tiers.size()),
           attempt_of_(route.tiers.size(), none),
           confidence_of_(route.tiers.size(), no_confidence) {
+        trace_.id = id;
         trace_.route = route.name;
     }
 
@@ -146,6 +147,7 @@ private:
         a.latency_ms = answer.latency_ms;
         a.cost_usd = answer.cost_usd;
         a.tokens = answer.usage.completion_tokens ? answer.usage.completion_tokens : static_cast<std::int64_t>(answer.tokens.size());
+        a.prompt_tokens = answer.usage.prompt_tokens;
         a.confidence = score(answer);
     }
 

@@ -1,5 +1,6 @@
 #include "server/gateway.h"
 
+#include <fmt/chrono.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <spdlog/spdlog.h>
@@ -14,6 +15,7 @@
 #include "core/openai_request.h"
 #include "policy/registry.h"
 #include "server/completion.h"
+#include "server/cors_stream.h"
 
 namespace hiro::server {
 namespace {
@@ -31,6 +33,10 @@ std::array<unsigned char, SHA256_DIGEST_LENGTH> digest(const std::string& text) 
     std::array<unsigned char, SHA256_DIGEST_LENGTH> d{};
     SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), d.data());
     return d;
+}
+
+double ms_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
 std::string next_request_id() {
@@ -63,7 +69,8 @@ struct InflightCount {
 
 }  // namespace
 
-Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), rate_limiter_(config_.rate_limit_per_key, config_.rate_limit_burst) {
+Gateway::Gateway(GatewayConfig config)
+    : config_(std::move(config)), access_log_(config_.access_log), rate_limiter_(config_.rate_limit_per_key, config_.rate_limit_burst) {
     declare_metrics(metrics_);
     for (const auto& t : config_.tiers) {
         tiers_[t.spec.name] = std::make_unique<GuardedTier>(t, backends::make_tier(t.spec), metrics_);
@@ -111,23 +118,76 @@ bool Gateway::authorized(const std::string& authorization, std::string& key_name
     return ok;
 }
 
+bool Gateway::cors_allowed(const std::string& origin) const {
+    if (origin.empty()) return false;
+    for (const auto& allowed : config_.cors_origins) {
+        if (allowed == "*" || allowed == origin) return true;
+    }
+    return false;
+}
+
 std::string Gateway::models_json() const {
     Json data = Json::array();
     for (const auto& [name, route] : routes_) {
-        const bool is_tier = tiers_.count(name) > 0;
-        data.push_back({{"id", name}, {"object", "model"}, {"owned_by", "hiro"}, {"hiro_kind", is_tier ? "tier" : "policy"},
-                        {"hiro_tiers", route.policy->tiers()}});
+        auto tier = tiers_.find(name);
+        Json m = {{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "hiro"}};
+        if (tier != tiers_.end()) {
+            m["hiro"] = {{"kind", "tier"}, {"tier_kind", tier->second->settings().spec.kind}};
+        } else {
+            m["hiro"] = {{"kind", "policy"}, {"tiers", route.policy->tiers()}, {"policy", route.policy->describe()},
+                         {"confidence", std::string(route.confidence->name())}};
+        }
+        data.push_back(std::move(m));
     }
     return Json{{"object", "list"}, {"data", data}}.dump();
 }
 
+std::string Gateway::readiness_json(bool& ready) const {
+    Json tiers = Json::object();
+    ready = false;
+    for (const auto& [name, tier] : tiers_) {
+        Json r = tier->readiness();
+        ready = ready || r["ready"].get<bool>();
+        tiers[name] = std::move(r);
+    }
+    ready = ready && !draining_;
+    return Json{{"status", draining_ ? "draining" : ready ? "ready" : "no tier is ready"}, {"tiers", std::move(tiers)}}.dump();
+}
+
 Task<void> Gateway::handle(const GatewayRequest& request, ClientStream& client) {
+    const auto start = std::chrono::steady_clock::now();
     const std::string path = request.target.substr(0, request.target.find('?'));
-    auto count = [&](int status) { metrics_.add("hiro_requests_total", {path, std::to_string(status)}); };
-    if (path == "/health") {
-        const int status = draining_ ? 503 : 200;
+    std::optional<CorsStream> cors;
+    if (cors_allowed(request.origin)) cors.emplace(client, request.origin);
+    ClientStream& out = cors ? static_cast<ClientStream&>(*cors) : client;
+    Outcome outcome;
+    if (request.method == "OPTIONS" && cors) {  // a browser's preflight
+        const Headers headers{{"access-control-allow-methods", "GET, POST, OPTIONS"},
+                              {"access-control-allow-headers", request.cors_headers.empty() ? "Authorization, Content-Type" : request.cors_headers},
+                              {"access-control-max-age", "600"}};
+        co_await out.respond(204, headers, "");
+    } else {
+        co_await dispatch(request, path, out, outcome);
+    }
+    if (path != "/health" && path != "/metrics") {
+        // Paths hiro does not serve are one series, not one per path a scanner tries.
+        const bool known = path == "/ready" || path == "/v1/models" || path == "/v1/chat/completions" || path == "/v1/completions" ||
+                           path == "/v1/embeddings";
+        metrics_.add("hiro_requests_total", {known ? path : "other", std::to_string(client.status())});
+        log_access(request, path, client.status(), ms_since(start), outcome);
+    }
+}
+
+Task<void> Gateway::dispatch(const GatewayRequest& request, const std::string& path, ClientStream& client, Outcome& outcome) {
+    if (path == "/health") {  // liveness: the process answers
         const std::string body = draining_ ? R"({"status":"draining"})" : R"({"status":"ok"})";
-        co_await client.respond(status, {}, body);
+        co_await client.respond(draining_ ? 503 : 200, {}, body);
+        co_return;
+    }
+    if (path == "/ready") {  // readiness: some tier can answer
+        bool ready = false;
+        std::string body = readiness_json(ready);
+        co_await client.respond(ready ? 200 : 503, {}, std::move(body));
         co_return;
     }
     if (path == "/metrics" && request.method == "GET") {
@@ -138,58 +198,55 @@ Task<void> Gateway::handle(const GatewayRequest& request, ClientStream& client) 
     }
     const bool chat = path == "/v1/chat/completions";
     const bool completions = path == "/v1/completions";
-    if (path == "/v1/models" || chat || completions) {
-        std::string key_name;
-        if (!authorized(request.authorization, key_name)) {
-            count(401);
-            co_await respond_error(client, 401, "invalid or missing API key: send 'Authorization: Bearer KEY'", "authentication_error",
-                                   "invalid_api_key");
-            co_return;
-        }
-        if (path == "/v1/models") {
-            count(200);
-            co_await client.respond(200, {}, models_json());
-            co_return;
-        }
-        if (request.method != "POST") {
-            count(405);
-            co_await respond_error(client, 405, path + " takes POST", "invalid_request_error", "method_not_allowed");
-            co_return;
-        }
-        double retry_after = 0.0;
-        if (!rate_limiter_.admit(key_name, retry_after)) {
-            count(429);
-            const Headers headers{{"retry-after", std::to_string(static_cast<int>(std::ceil(retry_after)))}};
-            co_await respond_error(client, 429, "rate limit exceeded for this API key", "rate_limit_error", "rate_limited", headers);
-            co_return;
-        }
-        co_await handle_completion(request, client, chat);
+    const bool embeddings = path == "/v1/embeddings";
+    if (path != "/v1/models" && !chat && !completions && !embeddings) {
+        co_await respond_error(client, 404,
+                               "no such endpoint: " + path +
+                                   " (hiro serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /health, /ready, /metrics)",
+                               "invalid_request_error", "not_found");
         co_return;
     }
-    count(404);
-    co_await respond_error(client, 404,
-                           "no such endpoint: " + path + " (hiro serves /v1/chat/completions, /v1/completions, /v1/models, /health, /metrics)",
-                           "invalid_request_error", "not_found");
-}
-
-Task<void> Gateway::handle_completion(const GatewayRequest& request, ClientStream& client, bool chat) {
-    const std::string endpoint = chat ? "/v1/chat/completions" : "/v1/completions";
-    auto count = [&](int status) { metrics_.add("hiro_requests_total", {endpoint, std::to_string(status)}); };
+    if (!authorized(request.authorization, outcome.key)) {
+        co_await respond_error(client, 401, "invalid or missing API key: send 'Authorization: Bearer KEY'", "authentication_error",
+                               "invalid_api_key");
+        co_return;
+    }
+    if (path == "/v1/models") {
+        co_await client.respond(200, {}, models_json());
+        co_return;
+    }
+    if (request.method != "POST") {
+        co_await respond_error(client, 405, path + " takes POST", "invalid_request_error", "method_not_allowed");
+        co_return;
+    }
+    double retry_after = 0.0;
+    if (!rate_limiter_.admit(outcome.key, retry_after)) {
+        const Headers headers{{"retry-after", std::to_string(static_cast<int>(std::ceil(retry_after)))}};
+        co_await respond_error(client, 429, "rate limit exceeded for this API key", "rate_limit_error", "rate_limited", headers);
+        co_return;
+    }
     if (draining_) {
-        count(503);
         co_await respond_error(client, 503, "hiro is shutting down; retry on another replica", "server_error", "draining", retry_soon());
         co_return;
     }
+    if (embeddings) {
+        co_await handle_embeddings(request, client);
+    } else {
+        co_await handle_completion(request, client, chat, outcome);
+    }
+}
+
+Task<void> Gateway::handle_completion(const GatewayRequest& request, ClientStream& client, bool chat, Outcome& outcome) {
     core::OpenAIRequest parsed;
     std::string invalid;
     try {
         parsed = core::parse_openai_request(request.body, chat ? core::Endpoint::chat : core::Endpoint::completions);
+        if (parsed.model.empty()) parsed.model = config_.default_route;
         if (parsed.model.empty()) invalid = "'model' is required: name a tier or a policy (GET /v1/models lists them)";
     } catch (const core::Error& e) {
         invalid = e.what();
     }
     if (!invalid.empty()) {
-        count(400);
         co_await respond_error(client, 400, invalid, "invalid_request_error", "invalid_request");
         co_return;
     }
@@ -197,14 +254,12 @@ Task<void> Gateway::handle_completion(const GatewayRequest& request, ClientStrea
     if (route == routes_.end()) {
         std::string known;
         for (const auto& [name, r] : routes_) known += (known.empty() ? "" : ", ") + name;
-        count(404);
         co_await respond_error(client, 404, "unknown model '" + parsed.model + "'; this gateway serves: " + known, "invalid_request_error",
                                "model_not_found");
         co_return;
     }
     if (inflight_.fetch_add(1) >= config_.max_inflight) {
         inflight_.fetch_sub(1);
-        count(503);
         co_await respond_error(client, 503,
                                "hiro is at its limit of " + std::to_string(config_.max_inflight) + " requests in flight; retry shortly",
                                "server_error", "overloaded", retry_soon());
@@ -212,11 +267,68 @@ Task<void> Gateway::handle_completion(const GatewayRequest& request, ClientStrea
     }
     const InflightCount in_flight{inflight_};
     const auto start = std::chrono::steady_clock::now();
-    const std::string id = next_request_id();
-    co_await answer_completion(parsed, route->second, client, metrics_, id);
-    count(client.status());
-    metrics_.observe("hiro_request_duration_seconds", {route->second.name},
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    outcome.trace = co_await answer_completion(parsed, route->second, client, metrics_, next_request_id());
+    metrics_.observe("hiro_request_duration_seconds", {route->second.name}, ms_since(start) / 1000.0);
+}
+
+Task<void> Gateway::handle_embeddings(const GatewayRequest& request, ClientStream& client) {
+    Json body = Json::parse(request.body, nullptr, false);
+    std::string invalid;
+    if (!body.is_object()) invalid = "the request body must be a JSON object";
+    std::string model = body.is_object() ? body.value("model", config_.default_route) : "";
+    if (invalid.empty() && model.empty()) invalid = "'model' is required: name a tier (GET /v1/models lists them)";
+    auto tier = tiers_.find(model);
+    if (invalid.empty() && tier == tiers_.end()) {
+        invalid = routes_.count(model) ? "'" + model + "' is a policy; embeddings come from a tier" : "unknown model '" + model + "'";
+    }
+    if (!invalid.empty()) {
+        co_await respond_error(client, tier == tiers_.end() && !model.empty() && !routes_.count(model) ? 404 : 400, invalid,
+                               "invalid_request_error", "invalid_request");
+        co_return;
+    }
+    body.erase("model");
+    std::optional<backends::TierFailure> failure;
+    std::string answer;
+    try {
+        answer = co_await tier->second->tier().embed(body);
+    } catch (const backends::TierFailure& f) {
+        failure.emplace(f);
+    }
+    if (failure) {
+        const bool client_error = failure->kind() == backends::FailureKind::client_error;
+        std::string error = client_error && Json::accept(failure->body()) ? failure->body() : core::openai_error(failure->what(), "upstream_error").dump();
+        co_await client.respond(client_error ? failure->status() : 502, {}, std::move(error));
+        co_return;
+    }
+    const Headers headers{{"x-hiro-tier", model}};
+    co_await client.respond(200, headers, std::move(answer));
+}
+
+void Gateway::log_access(const GatewayRequest& request, const std::string& path, int status, double latency_ms, const Outcome& outcome) {
+    if (!access_log_.enabled()) return;
+    const auto now = std::chrono::system_clock::now();
+    Json entry = {{"time", fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", std::chrono::floor<std::chrono::seconds>(now))},
+                  {"method", request.method}, {"path", path}, {"status", status}, {"latency_ms", latency_ms}};
+    if (!outcome.key.empty()) entry["key"] = outcome.key;
+    if (const auto& t = outcome.trace) {
+        entry["id"] = t->id;
+        entry["route"] = t->route;
+        Json tried = Json::array();
+        std::int64_t prompt = 0, completion = 0;
+        for (const auto& a : t->attempts) {
+            tried.push_back(a.tier + ":" + a.outcome);
+            prompt += a.prompt_tokens;
+            completion += a.tokens;
+        }
+        entry["tiers"] = std::move(tried);
+        entry["answered_by"] = t->answered_by.empty() ? Json(nullptr) : Json(t->answered_by);
+        entry["stopped"] = t->stopped;
+        entry["prompt_tokens"] = prompt;
+        entry["completion_tokens"] = completion;
+        entry["cost_usd"] = t->cost_usd();
+    }
+    if (access_log_.include_prompts()) entry["request"] = request.body;
+    access_log_.write(entry);
 }
 
 }  // namespace hiro::server

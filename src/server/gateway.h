@@ -3,13 +3,16 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "server/access_log.h"
 #include "server/client_stream.h"
 #include "server/gateway_config.h"
 #include "server/guarded_tier.h"
 #include "server/metrics.h"
 #include "server/rate_limiter.h"
+#include "server/request_trace.h"
 #include "server/route.h"
 
 namespace hiro::server {
@@ -19,12 +22,15 @@ struct GatewayRequest {
     std::string method;
     std::string target;
     std::string authorization;  // the Authorization header
+    std::string origin;         // the Origin header (browsers; CORS)
+    std::string cors_headers;   // Access-Control-Request-Headers of a preflight
     std::string body;
 };
 
-// The OpenAI-compatible gateway's request handling: health, models, metrics,
-// authentication, rate limits, admission control, and chat/completions
-// through their routes. Every request is a coroutine on the I/O thread of its
+// The OpenAI-compatible gateway's request handling: liveness and readiness,
+// models, metrics, CORS, authentication, rate limits, admission control,
+// chat/completions through their routes and embeddings through a tier, with
+// an access log. Every request is a coroutine on the I/O thread of its
 // connection; hiro keeps no state between requests beyond counters, so
 // replicas scale out behind any load balancer.
 class Gateway {
@@ -45,12 +51,23 @@ public:
     void stop_tiers();
 
 private:
-    Task<void> handle_completion(const GatewayRequest& request, ClientStream& client, bool chat);
+    // What one request did, for the access log.
+    struct Outcome {
+        std::string key;  // the API key's name
+        std::optional<RequestTrace> trace;
+    };
+    Task<void> dispatch(const GatewayRequest& request, const std::string& path, ClientStream& client, Outcome& outcome);
+    Task<void> handle_completion(const GatewayRequest& request, ClientStream& client, bool chat, Outcome& outcome);
+    Task<void> handle_embeddings(const GatewayRequest& request, ClientStream& client);
     bool authorized(const std::string& authorization, std::string& key_name) const;
+    bool cors_allowed(const std::string& origin) const;
     std::string models_json() const;
+    std::string readiness_json(bool& ready) const;
+    void log_access(const GatewayRequest& request, const std::string& path, int status, double latency_ms, const Outcome& outcome);
 
     GatewayConfig config_;
     Metrics metrics_;
+    AccessLog access_log_;
     std::map<std::string, std::unique_ptr<GuardedTier>> tiers_;
     std::map<std::string, Route> routes_;  // policies and tiers, by the name clients use
     RateLimiter rate_limiter_;

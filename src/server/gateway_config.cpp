@@ -207,7 +207,7 @@ GatewayConfig parse_gateway_config(const std::string& yaml_text, const std::stri
         throw Error(ErrorCode::invalid_input, source + ": not valid YAML: " + e.what());
     }
     Section top(root, "", source);
-    top.allow_only({"listen", "io_threads", "api_keys", "limits", "tiers", "policies"});
+    top.allow_only({"listen", "io_threads", "api_keys", "limits", "tiers", "policies", "default_route", "cors", "access_log"});
     GatewayConfig c;
     try {
         parse_listen_address(top.get<std::string>("listen", "HOST:PORT", "127.0.0.1:8000"), c.host, c.port);
@@ -216,6 +216,22 @@ GatewayConfig parse_gateway_config(const std::string& yaml_text, const std::stri
     }
     c.io_threads = top.get<int>("io_threads", "a whole number", c.io_threads);
     if (c.io_threads < 0) top.fail("io_threads must be at least 1 (or 0: one per core)");
+    c.default_route = top.get<std::string>("default_route", "the name of a tier or policy", "");
+    if (top.has("cors")) {
+        Section cors = top.child("cors");
+        cors.allow_only({"allow_origins"});
+        c.cors_origins = cors.require<std::vector<std::string>>("allow_origins", "a list of origins, e.g. ['https://app.example.com'] or ['*']");
+    }
+    if (top.has("access_log")) {
+        if (top["access_log"].IsScalar()) {
+            c.access_log.path = top.get<std::string>("access_log", "stderr or a file path", "");
+        } else {
+            Section log = top.child("access_log");
+            log.allow_only({"path", "include_prompts"});
+            c.access_log.path = log.require<std::string>("path", "stderr or a file path");
+            c.access_log.include_prompts = log.get<bool>("include_prompts", "true or false", false);
+        }
+    }
 
     if (top.has("api_keys")) {
         const YAML::Node keys = top["api_keys"];
@@ -264,6 +280,11 @@ GatewayConfig parse_gateway_config(const std::string& yaml_text, const std::stri
                 if (!names.count(t)) top.fail(where + ".tiers names an unknown tier '" + t + "'");
             }
         }
+    }
+    if (!c.default_route.empty()) {
+        bool known = names.count(c.default_route) > 0;
+        for (const auto& p : c.policies) known = known || p.name == c.default_route;
+        if (!known) top.fail("default_route names no tier or policy: '" + c.default_route + "'");
     }
     return c;
 }

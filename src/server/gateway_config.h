@@ -6,6 +6,7 @@
 
 #include "backends/tier_factory.h"
 #include "core/openai_response.h"
+#include "server/access_log.h"
 #include "policy/policy_spec.h"
 
 namespace hiro::server {
@@ -35,13 +36,16 @@ struct ApiKey {
 };
 
 struct GatewayConfig {
+    std::string default_route;  // what answers requests without "model"; empty: they are refused
+    std::vector<std::string> cors_origins;  // browser origins allowed to call hiro ("*": any); empty: no CORS
+    AccessLogSettings access_log;
     std::string host = "127.0.0.1";
     unsigned short port = 8000;
     int io_threads = 0;  // threads that run every connection and upstream request; 0 = one per core
     std::vector<ApiKey> api_keys;  // empty: no authentication
     std::size_t max_body_bytes = 1 << 20;
     std::size_t max_header_bytes = 16 << 10;
-    int max_inflight = 10000;  // requests being answered at once; more get 503
+    int max_inflight = 8192;  // requests being answered at once; more get 503 (each holds ~2 file descriptors)
     double rate_limit_per_key = 0.0;  // requests/s per API key (0 = none)
     double rate_limit_burst = 10.0;
     std::chrono::milliseconds drain_timeout{30000};

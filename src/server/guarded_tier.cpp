@@ -88,6 +88,10 @@ Task<core::Answer> GuardedTier::generate(const core::Query& query, const backend
         try {
             core::Answer answer = co_await tier_->generate(query, options);
             breaker_.record_success();
+            {
+                std::lock_guard lock(outcome_mutex_);
+                last_failed_ = false;
+            }
             metrics_.observe("hiro_tier_latency_seconds", {tier}, answer.latency_ms / 1000.0);
             metrics_.add("hiro_tokens_total", {tier, "prompt"}, static_cast<double>(answer.usage.prompt_tokens));
             metrics_.add("hiro_tokens_total", {tier, "completion"}, static_cast<double>(answer.usage.completion_tokens));
@@ -118,8 +122,25 @@ Task<core::Answer> GuardedTier::generate(const core::Query& query, const backend
             continue;
         }
         breaker_.record_failure();
+        {
+            std::lock_guard lock(outcome_mutex_);
+            last_failed_ = true;
+            last_error_ = failure->what();
+            last_error_at_ = std::chrono::system_clock::now();
+        }
         throw *failure;
     }
+}
+
+core::Json GuardedTier::readiness() const {
+    const char* circuit = breaker_.state();
+    std::lock_guard lock(outcome_mutex_);
+    core::Json r = {{"ready", std::string_view(circuit) != "open" && !last_failed_}, {"circuit", circuit}};
+    if (!last_error_.empty()) {
+        r["last_error"] = last_error_;
+        r["last_error_age_s"] = std::chrono::duration<double>(std::chrono::system_clock::now() - last_error_at_).count();
+    }
+    return r;
 }
 
 }  // namespace hiro::server

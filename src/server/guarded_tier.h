@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "backends/tier.h"
@@ -27,7 +29,11 @@ public:
     const std::string& name() const { return settings_.spec.name; }
     const TierSettings& settings() const { return settings_; }
     backends::Tier& tier() { return *tier_; }
-    bool circuit_open() const { return breaker_.is_open(); }
+
+    // Whether the tier can take requests, as far as hiro has seen: its
+    // circuit is not open and its last request did not fail for want of a
+    // connection. With its circuit state and last failure, for /ready.
+    core::Json readiness() const;
 
     // Throws backends::TierFailure when every attempt failed or the tier was
     // skipped (kind busy: circuit open or no free slot in time). Once a chunk
@@ -42,6 +48,10 @@ private:
     Metrics& metrics_;
     CircuitBreaker breaker_;
     std::unique_ptr<AsyncSemaphore> slots_;  // null: unlimited
+    mutable std::mutex outcome_mutex_;
+    bool last_failed_ = false;
+    std::string last_error_;
+    std::chrono::system_clock::time_point last_error_at_;
 };
 
 }  // namespace hiro::server

@@ -27,7 +27,7 @@ core::Json RequestTrace::json() const {
         if (!a.note.empty()) t["note"] = a.note;
         tiers.push_back(std::move(t));
     }
-    core::Json j = {{"route", route}, {"answered_by", answered_by.empty() ? core::Json(nullptr) : core::Json(answered_by)},
+    core::Json j = {{"id", id}, {"route", route}, {"answered_by", answered_by.empty() ? core::Json(nullptr) : core::Json(answered_by)},
                     {"stopped", stopped}, {"cost_usd", cost_usd()}, {"tiers", std::move(tiers)}};
     return j;
 }

@@ -16,7 +16,8 @@ struct Attempt {
     std::optional<double> threshold;
     double latency_ms = 0.0;
     double cost_usd = 0.0;
-    std::int64_t tokens = 0;
+    std::int64_t tokens = 0;         // completion tokens
+    std::int64_t prompt_tokens = 0;
     std::string error;
     std::string failure;  // the FailureKind, when failed
     std::string note;     // why an outcome is what it is, when that is not obvious
@@ -25,6 +26,7 @@ struct Attempt {
 // What happened to a request, as the client, the metrics and the access log
 // see it: the `hiro` object of every answer.
 struct RequestTrace {
+    std::string id;  // hiro's id of the request (the x-request-id header)
     std::string route;
     std::vector<Attempt> attempts;
     std::string answered_by;
