@@ -226,6 +226,7 @@ void run_calibrate(const CalibrateArgs& args) {
         } else {
             spec = eval::calibrate_routed(all_train, chain, args.router, target, options, args.folds).route_cascade;
         }
+        spec.confidence = all_train.confidence_signal;  // what the thresholds mean
         write_json(args.out, nlohmann::json(spec));
         spdlog::info("wrote {} ({} thresholds tuned by {} on all {} train queries)", args.out, spec.kind, args.method, all_train.size());
     }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/yaml_json.h"
 
 namespace hiro::policy {
 
@@ -24,6 +25,7 @@ void to_json(nlohmann::json& j, const PolicySpec& spec) {
     if (!spec.thresholds.empty()) j["thresholds"] = spec.thresholds;
     if (!spec.params.empty()) j["params"] = spec.params;
     if (spec.model) j["model"] = *spec.model;
+    if (!spec.confidence.empty()) j["confidence"] = spec.confidence;
 }
 
 void from_json(const nlohmann::json& j, PolicySpec& spec) {
@@ -42,33 +44,11 @@ void from_json(const nlohmann::json& j, PolicySpec& spec) {
         if (const auto* t = field("thresholds")) spec.thresholds = t->get<std::vector<double>>();
         if (const auto* p = field("params")) spec.params = p->get<std::map<std::string, double>>();
         if (const auto* m = field("model")) spec.model = std::make_shared<const nlohmann::json>(*m);
+        if (const auto* c = field("confidence")) spec.confidence = c->get<std::string>();
     } catch (const nlohmann::json::exception& e) {
         throw Error(ErrorCode::invalid_input, std::string("policy: wrong type: ") + e.what());
     }
 }
-
-namespace {
-nlohmann::json yaml_to_json(const YAML::Node& node) {
-    switch (node.Type()) {
-        case YAML::NodeType::Map: {
-            nlohmann::json j = nlohmann::json::object();
-            for (const auto& kv : node) j[kv.first.as<std::string>()] = yaml_to_json(kv.second);
-            return j;
-        }
-        case YAML::NodeType::Sequence: {
-            nlohmann::json j = nlohmann::json::array();
-            for (const auto& item : node) j.push_back(yaml_to_json(item));
-            return j;
-        }
-        case YAML::NodeType::Scalar: {
-            double d = 0.0;
-            if (YAML::convert<double>::decode(node, d)) return d;
-            return node.as<std::string>();
-        }
-        default: return nullptr;
-    }
-}
-}  // namespace
 
 PolicySpec load_policy_spec(const std::string& path) {
     std::ifstream in(path);
@@ -76,7 +56,7 @@ PolicySpec load_policy_spec(const std::string& path) {
     nlohmann::json j;
     try {
         const bool yaml = path.ends_with(".yaml") || path.ends_with(".yml");
-        j = yaml ? yaml_to_json(YAML::LoadFile(path)) : nlohmann::json::parse(in);
+        j = yaml ? core::yaml_to_json<nlohmann::json>(YAML::LoadFile(path)) : nlohmann::json::parse(in);
     } catch (const std::exception& e) {
         throw Error(ErrorCode::invalid_input, path + ": cannot parse: " + e.what());
     }

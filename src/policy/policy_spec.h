@@ -19,6 +19,10 @@ struct PolicySpec {
     // Learned parameters of a trained router (`model` in the policy file, as
     // `hiro router train` writes it): features, quality model, tier costs.
     std::shared_ptr<const nlohmann::json> model = nullptr;
+    // The confidence signal its thresholds were tuned on (the outcome file's
+    // confidence_signal, e.g. "answer_logprob"); empty when unknown. A live
+    // gateway must score answers with the same signal.
+    std::string confidence = std::string();
 
     double param(const std::string& name, double fallback) const;
 };

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/yaml_json.h"
 #include "policy/confidence_estimator.h"
 #include "policy/registry.h"
 
@@ -80,33 +81,10 @@ private:
 
 std::chrono::milliseconds ms(double v) { return std::chrono::milliseconds(static_cast<long long>(v)); }
 
-// A YAML value as JSON: request fields such as `defaults: {temperature: 0}`.
-core::Json to_json(const YAML::Node& node) {
-    if (node.IsMap()) {
-        core::Json out = core::Json::object();
-        for (const auto& kv : node) out[kv.first.as<std::string>()] = to_json(kv.second);
-        return out;
-    }
-    if (node.IsSequence()) {
-        core::Json out = core::Json::array();
-        for (const auto& item : node) out.push_back(to_json(item));
-        return out;
-    }
-    if (node.IsNull()) return nullptr;
-    if (node.Tag() == "!") return node.as<std::string>();  // quoted: a string whatever it looks like
-    bool b;
-    long long i;
-    double d;
-    if (YAML::convert<bool>::decode(node, b)) return b;
-    if (YAML::convert<long long>::decode(node, i)) return i;
-    if (YAML::convert<double>::decode(node, d)) return d;
-    return node.as<std::string>();
-}
-
 core::Json request_defaults(const Section& s) {
     if (!s.has("defaults")) return core::Json::object();
     if (!s["defaults"].IsMap()) s.fail(s.key("defaults") + " must be a map of OpenAI request fields, e.g. {temperature: 0}");
-    core::Json defaults = to_json(s["defaults"]);
+    core::Json defaults = core::yaml_to_json<core::Json>(s["defaults"]);
     for (const char* owned : {"model", "stream", "stream_options", "messages", "prompt"}) {
         if (defaults.contains(owned)) s.fail(s.key("defaults") + "." + owned + " cannot be defaulted: the request or hiro sets it");
     }
@@ -175,18 +153,31 @@ TierSettings parse_tier(const Section& t) {
 }
 
 PolicySettings parse_policy(const Section& p) {
-    p.allow_only({"name", "kind", "tiers", "thresholds", "params", "file", "confidence", "defaults"});
+    p.allow_only({"name", "kind", "tiers", "thresholds", "params", "file", "confidence", "defaults", "models"});
     PolicySettings s;
     s.name = p.require<std::string>("name", "a string");
+    std::string file;
     if (p.has("file")) {
-        s.spec = policy::load_policy_spec(p.get<std::string>("file", "a path", ""));
+        file = p.get<std::string>("file", "a path", "");
+        s.spec = policy::load_policy_spec(file);
     } else {
         s.spec.kind = p.require<std::string>("kind", "a policy kind");
         s.spec.tiers = p.require<std::vector<std::string>>("tiers", "a list of tier names");
         s.spec.thresholds = p.get<std::vector<double>>("thresholds", "a list of numbers", {});
         s.spec.params = p.get<std::map<std::string, double>>("params", "a map of numbers", {});
     }
-    s.confidence = p.get<std::string>("confidence", "an estimator name", s.confidence);
+    // A policy tuned on one confidence signal means nothing scored with another.
+    const std::string tuned_on = s.spec.confidence;
+    s.confidence = p.get<std::string>("confidence", "an estimator name", tuned_on.empty() ? s.confidence : tuned_on);
+    if (!tuned_on.empty() && s.confidence != tuned_on) {
+        p.fail(p.key("confidence") + " is " + s.confidence + ", but " + file + " was tuned on " + tuned_on +
+               " confidences: its thresholds mean nothing on another signal (remove confidence, or set it to " + tuned_on + ")");
+    }
+    // The models a policy file was fitted on, and the tiers that serve them.
+    const auto models = p.get<std::map<std::string, std::string>>("models", "a map MODEL: TIER", {});
+    for (auto& tier : s.spec.tiers) {
+        if (auto it = models.find(tier); it != models.end()) tier = it->second;
+    }
     s.defaults = request_defaults(p);
     try {
         policy::make_policy(s.spec);
@@ -277,7 +268,11 @@ GatewayConfig parse_gateway_config(const std::string& yaml_text, const std::stri
             const auto& p = c.policies.back();
             if (names.count(p.name)) top.fail(where + ".name '" + p.name + "' is already a tier's name");
             for (const auto& t : p.spec.tiers) {
-                if (!names.count(t)) top.fail(where + ".tiers names an unknown tier '" + t + "'");
+                if (!names.count(t)) {
+                    top.fail(where + (policies[i]["file"] ? " (" + policies[i]["file"].as<std::string>() + ") uses model '" + t +
+                                                                "', which is no tier: map it with models: {" + t + ": TIER}"
+                                                          : ".tiers names an unknown tier '" + t + "'"));
+                }
             }
         }
     }

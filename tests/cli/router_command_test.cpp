@@ -119,6 +119,7 @@ TEST(CalibrateCommand, TunesOnTrainReportsTestAndWritesAPolicy) {
     const auto p = read_json(policy);
     EXPECT_EQ(p["kind"], "cascade");
     EXPECT_EQ(p["thresholds"].size(), 2u);
+    EXPECT_EQ(p["confidence"], "answer_logprob");  // the signal the thresholds were tuned on
     r = run_command(hiro("eval " + outcome_file("triviaqa_llama_test.jsonl") + " --policy " + policy));
     ASSERT_EQ(r.exit_code, 0) << r.out;
 

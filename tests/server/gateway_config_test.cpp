@@ -3,6 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "core/error.h"
 
 namespace hiro::server {
@@ -102,6 +107,24 @@ TEST(GatewayConfig, ErrorsNameTheKey) {
     EXPECT_THAT(error_of("tiers:\n  - {name: a, kind: openai, base_url: 'http://x', defaults: {model: gpt}}\n"),
                 HasSubstr("tiers[0].defaults.model cannot be defaulted"));
     EXPECT_THAT(error_of("limits: {max_inflight: 0}\n" + tiers), HasSubstr("limits.max_inflight must be at least 1"));
+}
+
+TEST(GatewayConfig, PolicyFilesKeepTheirConfidenceSignalAndMapTheirModelsToTiers) {
+    const auto policy = std::filesystem::temp_directory_path() / ("hiro-policy-" + std::to_string(::getpid()) + ".json");
+    std::ofstream(policy) << R"({"kind": "cascade", "tiers": ["llama3.2-1b", "llama3.1-405b"], "thresholds": [-0.3], "confidence": "answer_logprob"})";
+    const std::string tiers2 = "tiers:\n  - {name: edge, kind: openai, base_url: 'http://127.0.0.1:1/v1'}\n"
+                               "  - {name: cloud, kind: openai, base_url: 'http://127.0.0.1:2/v1'}\n";
+    const GatewayConfig c = parse_gateway_config(
+        tiers2 + "policies:\n  - {name: p, file: '" + policy.string() + "', models: {llama3.2-1b: edge, llama3.1-405b: cloud}}\n", "gw.yaml");
+    EXPECT_EQ(c.policies[0].spec.tiers, (std::vector<std::string>{"edge", "cloud"}));
+    EXPECT_EQ(c.policies[0].confidence, "answer_logprob");  // scored live as it was tuned
+
+    EXPECT_THAT(error_of(tiers2 + "policies:\n  - {name: p, file: '" + policy.string() +
+                         "', models: {llama3.2-1b: edge, llama3.1-405b: cloud}, confidence: mean_logprob}\n"),
+                HasSubstr("policies[0].confidence is mean_logprob, but " + policy.string() + " was tuned on answer_logprob confidences"));
+    EXPECT_THAT(error_of(tiers2 + "policies:\n  - {name: p, file: '" + policy.string() + "'}\n"),
+                HasSubstr("uses model 'llama3.2-1b', which is no tier: map it with models: {llama3.2-1b: TIER}"));
+    std::filesystem::remove(policy);
 }
 
 }  // namespace
