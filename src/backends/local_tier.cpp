@@ -11,9 +11,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "backends/local_answer.h"
 #include "backends/local_request.h"
 #include "backends/tier_failure.h"
-#include "core/utf8.h"
 
 namespace hiro::backends {
 namespace {
@@ -21,84 +21,57 @@ namespace {
 namespace asio = boost::asio;
 using core::Json;
 
-// One decode, shared by the compute thread that runs it and the coroutine
-// that awaits it. Everything but `stop` is touched only on the coroutine's
-// I/O thread: the compute thread posts its tokens there.
+// A request's decodes (one per choice), shared by the compute thread that
+// runs them and the coroutine that awaits them. Everything but `stop` is
+// touched only on the coroutine's I/O thread: the compute thread posts there.
 struct DecodeJob {
     explicit DecodeJob(const asio::any_io_executor& ex) : wake(ex) {}
+    struct Event {
+        int choice = 0;
+        std::optional<core::TokenLogprob> token;  // a streamed token, or
+        std::optional<engine::Generation> done;   // the choice's whole generation
+    };
     asio::steady_timer wake;  // the coroutine waits on it; each post from the decode cancels it
-    std::deque<core::TokenLogprob> tokens;
-    std::optional<engine::Generation> result;
+    std::deque<Event> events;
+    std::optional<LocalRequest> request;  // read on the compute thread (tokenizing is compute too)
     std::exception_ptr error;
     bool finished = false;
     std::stop_source stop;
-    bool logprobs = false;
 };
 
-std::string completion_id(core::Endpoint endpoint) {
-    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    std::string id = endpoint == core::Endpoint::chat ? "chatcmpl-" : "cmpl-";
-    for (int i = 0; i < 32; ++i) id += alphabet[rng() % (sizeof alphabet - 1)];
-    return id;
+Task<void> send_all(ChunkSink& sink, std::vector<AnswerChunk> chunks) {
+    for (auto& c : chunks) co_await sink.accept(c);
 }
 
-// Streams what the engine generates as OpenAI chunks. Text is held back while
-// a multi-byte UTF-8 character is incomplete, so no chunk ever carries half a
-// character and the chunks concatenate to the answer's text.
-class ChunkWriter {
-public:
-    ChunkWriter(ChunkSink& sink, core::Endpoint endpoint, std::string model, std::string id, bool logprobs)
-        : sink_(sink), endpoint_(endpoint), model_(std::move(model)), id_(std::move(id)), logprobs_(logprobs) {}
-
-    Task<void> token(const core::TokenLogprob& t) {
-        if (!started_) {
-            started_ = true;
-            if (endpoint_ == core::Endpoint::chat) co_await send(core::openai_chunk({}, "", endpoint_, model_, id_, false));
+// Reads the request and decodes its choices, one after another, on a compute thread.
+void decode(const std::shared_ptr<DecodeJob>& job, const std::shared_ptr<engine::Engine>& engine, const core::Query& query,
+            const core::Json& defaults, bool need_logprobs, bool streaming) {
+    auto deliver = [&job](auto fn) { asio::post(job->wake.get_executor(), [job, fn = std::move(fn)]() mutable { fn(*job); job->wake.cancel(); }); };
+    try {
+        if (job->stop.stop_requested()) throw boost::system::system_error(asio::error::operation_aborted);
+        LocalRequest request = read_local_request(engine->model(), query, defaults, need_logprobs);
+        const int n = request.n;
+        const engine::GenerationRequest generation = request.generation;
+        deliver([request = std::move(request)](DecodeJob& j) mutable { j.request = std::move(request); });
+        for (int choice = 0; choice < n && !job->stop.stop_requested(); ++choice) {
+            engine::TokenCallback on_token;
+            if (streaming) {
+                on_token = [&deliver, choice](const core::TokenLogprob& t) {
+                    deliver([choice, t](DecodeJob& j) { j.events.push_back({choice, t, std::nullopt}); });
+                    return true;
+                };
+            }
+            engine::Generation g = engine->generate(generation, on_token, job->stop.get_token());
+            deliver([choice, g = std::move(g)](DecodeJob& j) mutable { j.events.push_back({choice, std::nullopt, std::move(g)}); });
         }
-        pending_text_ += t.text;
-        pending_.push_back(t);
-        const std::size_t ready = core::sendable_utf8(pending_text_);
-        if (ready > 0) co_await flush(ready);
+        deliver([](DecodeJob& j) { j.finished = true; });
+    } catch (...) {
+        deliver([e = std::current_exception()](DecodeJob& j) {
+            j.error = e;
+            j.finished = true;
+        });
     }
-
-    Task<void> finish(const core::Answer& answer) {
-        if (!started_ && endpoint_ == core::Endpoint::chat) co_await send(core::openai_chunk({}, "", endpoint_, model_, id_, false));
-        if (!pending_text_.empty()) co_await flush(pending_text_.size());
-        co_await send(core::openai_chunk({}, answer.finish_reason, endpoint_, model_, id_, false));
-        Json usage = core::openai_chunk({}, "", endpoint_, model_, id_, false);
-        usage["choices"] = Json::array();
-        usage["usage"] = core::usage_json(answer.usage);
-        co_await send(std::move(usage));
-    }
-
-private:
-    Task<void> flush(std::size_t bytes) {
-        std::vector<core::TokenLogprob> tokens(pending_.begin(), pending_.end());
-        Json chunk = core::openai_chunk(tokens, "", endpoint_, model_, id_, logprobs_);
-        // The chunk's text is what is sendable; the tokens' own texts stay as the model made them.
-        auto& choice = chunk["choices"][0];
-        (endpoint_ == core::Endpoint::chat ? choice["delta"]["content"] : choice["text"]) = pending_text_.substr(0, bytes);
-        pending_text_.erase(0, bytes);
-        pending_.clear();
-        co_await send(std::move(chunk));
-    }
-
-    Task<void> send(Json body) {
-        AnswerChunk chunk{body.dump(-1, ' ', false, Json::error_handler_t::replace), {}};
-        chunk.delta = core::read_delta(chunk.json, endpoint_);
-        co_await sink_.accept(chunk);
-    }
-
-    ChunkSink& sink_;
-    core::Endpoint endpoint_;
-    std::string model_;
-    std::string id_;
-    bool logprobs_;
-    bool started_ = false;
-    std::string pending_text_;
-    std::vector<core::TokenLogprob> pending_;
-};
+}
 
 // Each text's embedding and token count, computed on the thread that awaits it.
 Task<std::vector<std::pair<std::vector<float>, std::size_t>>> embed_all(std::shared_ptr<engine::Engine> engine, std::vector<std::string> texts) {
@@ -136,44 +109,31 @@ Task<core::Answer> LocalTier::generate(const core::Query& query, const AskOption
             if (!job->finished) job->stop.request_stop();
         }
     } stop_guard{job};
-
     const bool streaming = options.stream != nullptr;
     asio::post(compute_, [job, engine = engine_, query, defaults = options_.defaults, need = options.need_logprobs, streaming,
                           shutdown = shutdown_.get_token()] {
-        auto deliver = [&job](auto fn) { asio::post(job->wake.get_executor(), [job, fn = std::move(fn)]() mutable { fn(*job); job->wake.cancel(); }); };
         std::stop_callback on_shutdown(shutdown, [&job] { job->stop.request_stop(); });
-        try {
-            if (job->stop.stop_requested()) throw boost::system::system_error(asio::error::operation_aborted);
-            LocalRequest request = read_local_request(engine->model(), query, defaults, need);
-            deliver([logprobs = request.logprobs](DecodeJob& j) { j.logprobs = logprobs; });
-            engine::TokenCallback on_token;
-            if (streaming) {
-                on_token = [&deliver](const core::TokenLogprob& t) {
-                    deliver([t](DecodeJob& j) { j.tokens.push_back(t); });
-                    return true;
-                };
-            }
-            engine::Generation g = engine->generate(request.generation, on_token, job->stop.get_token());
-            deliver([g = std::move(g)](DecodeJob& j) mutable {
-                j.result = std::move(g);
-                j.finished = true;
-            });
-        } catch (...) {
-            deliver([e = std::current_exception()](DecodeJob& j) {
-                j.error = e;
-                j.finished = true;
-            });
-        }
+        decode(job, engine, query, defaults, need, streaming);
     });
 
-    const std::string id = completion_id(query.endpoint);
-    std::optional<ChunkWriter> writer;
+    std::optional<LocalAnswer> built;
+    core::Answer answer;  // the first choice's, for hiro's decisions
+    core::Usage usage;
     for (;;) {
-        while (!job->tokens.empty()) {
-            if (!writer) writer.emplace(*options.stream, query.endpoint, options_.name, id, job->logprobs);
-            const core::TokenLogprob t = std::move(job->tokens.front());
-            job->tokens.pop_front();
-            co_await writer->token(t);
+        while (!job->events.empty()) {
+            DecodeJob::Event e = std::move(job->events.front());
+            job->events.pop_front();
+            if (!built) built.emplace(query.endpoint, options_.name, job->request->parser, job->request->logprobs);
+            if (e.token) {
+                co_await send_all(*options.stream, built->token(e.choice, *e.token));
+                continue;
+            }
+            core::Answer& generated = e.done->answer;
+            auto chunks = built->finish_choice(e.choice, generated);
+            if (streaming) co_await send_all(*options.stream, std::move(chunks));
+            usage.prompt_tokens = generated.usage.prompt_tokens;
+            usage.completion_tokens += generated.usage.completion_tokens;
+            if (e.choice == 0) answer = std::move(generated);
         }
         if (job->finished) break;
         job->wake.expires_at(asio::steady_timer::time_point::max());
@@ -193,17 +153,16 @@ Task<core::Answer> LocalTier::generate(const core::Query& query, const AskOption
                                   .dump());
         }
     }
-    core::Answer answer = std::move(job->result->answer);
-    const auto& u = answer.usage;
-    if (options_.price) answer.cost_usd = options_.price->cost(u.prompt_tokens, u.completion_tokens);
-    answer.energy_j = options_.joules_per_token * static_cast<double>(u.prompt_tokens + u.completion_tokens) +
+    answer.text = built->first_text();
+    answer.usage = usage;
+    if (options_.price) answer.cost_usd = options_.price->cost(usage.prompt_tokens, usage.completion_tokens);
+    answer.energy_j = options_.joules_per_token * static_cast<double>(usage.prompt_tokens + usage.completion_tokens) +
                       options_.watts * answer.latency_ms / 1000.0;
     if (streaming) {
-        if (!writer) writer.emplace(*options.stream, query.endpoint, options_.name, id, job->logprobs);
-        co_await writer->finish(answer);
+        AnswerChunk last = built->usage_chunk(usage);
+        co_await options.stream->accept(last);
     } else {
-        answer.response = core::openai_response(answer, query.endpoint, options_.name, id, job->logprobs)
-                              .dump(-1, ' ', false, Json::error_handler_t::replace);
+        answer.response = built->body(usage);
     }
     co_return answer;
 }

@@ -18,6 +18,8 @@ Json bytes_of(const std::string& text) {
     return bytes;
 }
 
+}  // namespace
+
 Json logprobs_json(const std::vector<TokenLogprob>& tokens) {
     Json content = Json::array();
     for (const auto& t : tokens) {
@@ -28,6 +30,8 @@ Json logprobs_json(const std::vector<TokenLogprob>& tokens) {
     }
     return {{"content", content}};
 }
+
+namespace {
 
 Json chunk_envelope(const Json& response, Endpoint endpoint) {
     Json chunk = Json::object();
@@ -279,44 +283,6 @@ Json usage_json(const Usage& usage) {
     return {{"completion_tokens", usage.completion_tokens},
             {"prompt_tokens", usage.prompt_tokens},
             {"total_tokens", usage.prompt_tokens + usage.completion_tokens}};
-}
-
-Json openai_response(const Answer& answer, Endpoint endpoint, const std::string& model, const std::string& id, bool with_logprobs) {
-    Json choice = {{"index", 0}};
-    if (endpoint == Endpoint::chat) {
-        choice["message"] = {{"role", "assistant"}, {"content", answer.text}};
-    } else {
-        choice["text"] = answer.text;
-    }
-    choice["logprobs"] = with_logprobs ? logprobs_json(answer.tokens) : Json(nullptr);
-    choice["finish_reason"] = answer.finish_reason.empty() ? "stop" : answer.finish_reason;
-    return {{"id", id},
-            {"object", endpoint == Endpoint::chat ? "chat.completion" : "text_completion"},
-            {"created", static_cast<std::int64_t>(std::time(nullptr))},
-            {"model", model},
-            {"choices", Json::array({choice})},
-            {"usage", usage_json(answer.usage)}};
-}
-
-Json openai_chunk(const std::vector<TokenLogprob>& tokens, std::string_view finish_reason, Endpoint endpoint, const std::string& model,
-                  const std::string& id, bool with_logprobs) {
-    std::string text;
-    for (const auto& t : tokens) text += t.text;
-    Json choice = {{"index", 0}};
-    if (endpoint == Endpoint::chat) {
-        choice["delta"] = tokens.empty() && finish_reason.empty() ? Json{{"role", "assistant"}, {"content", ""}}
-                          : tokens.empty()                        ? Json::object()
-                                                                  : Json{{"content", text}};
-    } else {
-        choice["text"] = text;
-    }
-    choice["logprobs"] = with_logprobs && !tokens.empty() ? logprobs_json(tokens) : Json(nullptr);
-    choice["finish_reason"] = finish_reason.empty() ? Json(nullptr) : Json(finish_reason);
-    return {{"id", id},
-            {"object", endpoint == Endpoint::chat ? "chat.completion.chunk" : "text_completion"},
-            {"created", static_cast<std::int64_t>(std::time(nullptr))},
-            {"model", model},
-            {"choices", Json::array({choice})}};
 }
 
 Json openai_error(std::string_view message, std::string_view type, std::string_view code) {

@@ -59,11 +59,11 @@ bool prepare_chunk(Json& chunk, const ClientView& client);
 // usage chunk.
 std::vector<Json> chunks_of(std::string_view response, Endpoint endpoint);
 
-// hiro's own answers (the local tier's, in llama-server's shape).
-Json openai_response(const Answer& answer, Endpoint endpoint, const std::string& model, const std::string& id, bool with_logprobs);
-Json openai_chunk(const std::vector<TokenLogprob>& tokens, std::string_view finish_reason, Endpoint endpoint, const std::string& model,
-                  const std::string& id, bool with_logprobs);
+// Pieces of hiro's own answers (the local tier's, in llama-server's shape).
 Json usage_json(const Usage& usage);
+// A choice's "logprobs" (each token's id, text, bytes and top alternatives);
+// null when the tokens carry no log-probability: none are made up.
+Json logprobs_json(const std::vector<TokenLogprob>& tokens);
 Json openai_error(std::string_view message, std::string_view type, std::string_view code = {});
 
 }  // namespace hiro::core

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <memory>
 
+#include <sampling.h>
+
 #include "core/error.h"
 #include "engine/token_scores.h"
 
@@ -15,20 +17,19 @@ using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point start) { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); }
 
 struct SamplerDeleter {
-    void operator()(llama_sampler* s) const { llama_sampler_free(s); }
+    void operator()(common_sampler* s) const { common_sampler_free(s); }
 };
-using Sampler = std::unique_ptr<llama_sampler, SamplerDeleter>;
+using Sampler = std::unique_ptr<common_sampler, SamplerDeleter>;
 
-Sampler make_sampler(const core::GenerationParams& p) {
-    Sampler chain(llama_sampler_chain_init(llama_sampler_chain_default_params()));
-    if (p.temperature <= 0.0) {
-        llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
-        return chain;
+// llama-server's sampler (llama-common's chain), so that the same request and
+// seed sample the same tokens here and there.
+Sampler make_sampler(const llama_model* model, const GenerationRequest& request) {
+    common_params_sampling params = request.sampling ? *request.sampling : simple_sampling(request.params);
+    try {
+        return Sampler(common_sampler_init(model, params));
+    } catch (const std::exception& e) {
+        throw core::Error(core::ErrorCode::invalid_input, std::string("the grammar does not parse: ") + e.what());
     }
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_top_p(static_cast<float>(p.top_p), 1));
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(static_cast<float>(p.temperature)));
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_dist(p.seed));
-    return chain;
 }
 
 // Where the earliest stop string starts in `text`, looking only at what the
@@ -65,6 +66,16 @@ bool stop_requested(void* data) { return static_cast<const std::stop_token*>(dat
 
 }  // namespace
 
+common_params_sampling simple_sampling(const core::GenerationParams& p) {
+    common_params_sampling s;
+    s.temp = static_cast<float>(p.temperature);
+    s.top_p = static_cast<float>(p.top_p);
+    s.seed = p.seed;
+    s.top_k = 0;    // off
+    s.min_p = 0.0f;  // off
+    return s;
+}
+
 void Engine::warm_up() {
     ContextPool::Lease lease = contexts_.acquire();
     Token token = model_.start_token();
@@ -83,6 +94,7 @@ Generation Engine::generate(const GenerationRequest& request, const TokenCallbac
                           "the prompt has " + std::to_string(prompt.size()) + " tokens but the context holds " + std::to_string(n_ctx) +
                               " (prompt and answer together); shorten the prompt or raise the context size");
     }
+    Sampler sampler = make_sampler(model_.get(), request);  // before any decoding: a grammar that does not parse fails fast
     ContextPool::Lease lease = contexts_.acquire();
     llama_context* ctx = lease.get();
     llama_set_abort_callback(ctx, stop_requested, &stop);
@@ -120,13 +132,13 @@ Generation Engine::generate(const GenerationRequest& request, const TokenCallbac
     }
     g.prompt_ms = ms_since(start);
 
-    Sampler sampler = make_sampler(request.params);
     int position = static_cast<int>(prompt.size());
     // No max_tokens: until the model stops or the context is full, as llama-server.
     const int max_tokens = request.params.max_tokens < 0 ? n_ctx : request.params.max_tokens;
     for (int i = 0; i < max_tokens; ++i) {
         if (stop.stop_requested()) return finish("cancelled");
-        const Token token = llama_sampler_sample(sampler.get(), ctx, -1);
+        const Token token = common_sampler_sample(sampler.get(), ctx, -1);
+        common_sampler_accept(sampler.get(), token, true);
         if (model_.ends_generation(token) && !request.ignore_end_of_generation) return finish("stop");
         core::TokenLogprob scored = score_token(model_, llama_get_logits_ith(ctx, -1), token, request.params.top_logprobs);
         a.text += scored.text;

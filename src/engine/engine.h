@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include <common.h>
+
 #include "core/query.h"
 #include "engine/context_pool.h"
 #include "engine/model.h"
@@ -13,9 +15,17 @@ namespace hiro::engine {
 
 struct GenerationRequest {
     std::vector<Token> prompt;
-    core::GenerationParams params;
+    core::GenerationParams params;          // max_tokens, stop strings, top_logprobs; and, without `sampling`, how to sample
     bool ignore_end_of_generation = false;  // benchmarks generate exactly max_tokens
+    // llama-server's whole sampling chain (penalties, top-k, min-p, logit
+    // biases, grammars, ...), as the local tier reads it from an OpenAI
+    // request; null: params' temperature, top_p and seed alone.
+    std::shared_ptr<const common_params_sampling> sampling = nullptr;
 };
+
+// The sampling chain of the simple parameters: temperature (0 = greedy),
+// top_p and seed, nothing else.
+common_params_sampling simple_sampling(const core::GenerationParams& params);
 
 // An answer plus the timings benchmarks need.
 struct Generation {

@@ -57,6 +57,7 @@ public:
     // the GGUF metadata) rendered with llama.cpp's Jinja engine, or ChatML when
     // it has none.
     std::string format_chat(const std::vector<core::ChatMessage>& messages) const;
+    const ChatTemplate& chat_template() const { return *chat_template_; }
     // The prompt's tokens for a chat: special tokens are parsed and BOS is
     // added when the model wants one, exactly as llama-server tokenizes a prompt
     // (tokenize(text, true) does the same for a raw prompt).
