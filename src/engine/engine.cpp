@@ -95,6 +95,8 @@ Generation Engine::generate(const GenerationRequest& request, const TokenCallbac
                               " (prompt and answer together); shorten the prompt or raise the context size");
     }
     Sampler sampler = make_sampler(model_.get(), request);  // before any decoding: a grammar that does not parse fails fast
+    // As llama-server: the prompt is history for the penalties (not for a grammar).
+    for (const Token t : prompt) common_sampler_accept(sampler.get(), t, false);
     ContextPool::Lease lease = contexts_.acquire();
     llama_context* ctx = lease.get();
     llama_set_abort_callback(ctx, stop_requested, &stop);
@@ -112,10 +114,11 @@ Generation Engine::generate(const GenerationRequest& request, const TokenCallbac
         }
         return true;
     };
+    bool ended = false;  // the model's end-of-generation token was sampled: generated, so counted, but not text
     auto finish = [&](const char* reason) {
         if (std::string_view(reason) != "cancelled") stream_until(a.text.size());
         a.finish_reason = reason;
-        a.usage.completion_tokens = static_cast<std::int64_t>(a.tokens.size());
+        a.usage.completion_tokens = static_cast<std::int64_t>(a.tokens.size()) + (ended ? 1 : 0);
         a.latency_ms = ms_since(start);
         return std::move(g);
     };
@@ -139,7 +142,10 @@ Generation Engine::generate(const GenerationRequest& request, const TokenCallbac
         if (stop.stop_requested()) return finish("cancelled");
         const Token token = common_sampler_sample(sampler.get(), ctx, -1);
         common_sampler_accept(sampler.get(), token, true);
-        if (model_.ends_generation(token) && !request.ignore_end_of_generation) return finish("stop");
+        if (model_.ends_generation(token) && !request.ignore_end_of_generation) {
+            ended = true;
+            return finish("stop");
+        }
         core::TokenLogprob scored = score_token(model_, llama_get_logits_ith(ctx, -1), token, request.params.top_logprobs);
         a.text += scored.text;
         a.tokens.push_back(std::move(scored));

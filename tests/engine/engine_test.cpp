@@ -12,11 +12,11 @@
 #include <stdexcept>
 #include <thread>
 
-#include <gguf.h>
 
 #include "child_process.h"
 #include "core/error.h"
 #include "run_command.h"
+#include "gguf_rewrite.h"
 #include "test_paths.h"
 
 namespace hiro::engine {
@@ -257,21 +257,9 @@ TEST(Engine, ChatMessagesUseTheModelsTemplateOrChatMl) {
     EXPECT_THAT(text, HasSubstr("<|im_start|>assistant\n"));
 }
 
-// stories260K with `template` as its tokenizer.chat_template: the metadata
-// rewritten, the tensor data copied as it is.
+// stories260K with `template` as its tokenizer.chat_template.
 std::string with_chat_template(const test::TempDir& dir, const std::string& chat_template) {
-    gguf_context* meta = gguf_init_from_file(stories.c_str(), {true, nullptr});
-    if (meta == nullptr) throw std::runtime_error("cannot read " + stories);
-    const auto data_offset = static_cast<std::streamoff>(gguf_get_data_offset(meta));
-    gguf_set_val_str(meta, "tokenizer.chat_template", chat_template.c_str());
-    const std::string path = dir.file("templated.gguf");
-    const bool written = gguf_write_to_file(meta, path.c_str(), true);
-    gguf_free(meta);
-    if (!written) throw std::runtime_error("cannot write " + path);
-    std::ifstream in(stories, std::ios::binary);
-    in.seekg(data_offset);
-    std::ofstream(path, std::ios::binary | std::ios::app) << in.rdbuf();
-    return path;
+    return test::rewrite_gguf(stories, dir.file("templated.gguf"), {{"tokenizer.chat_template", chat_template}});
 }
 
 // A template none of llama.cpp's built-in formats matches renders through the

@@ -7,6 +7,7 @@
 //   fake_upstream PORT garbage                answer 200 with a body that is not an event stream
 //   fake_upstream PORT status CODE            answer CODE with an OpenAI error (429 adds Retry-After: 7)
 //   fake_upstream PORT record FILE            answer "recorded" and append each request body to FILE (one JSON per line)
+//   fake_upstream PORT tool                   answer with a call of the tool `weather` (whole, or streamed in pieces)
 // GET /health always answers 200 so that tests can wait for it; GET /connections
 // says how many client connections are open: {"open": N}.
 #include <boost/asio.hpp>
@@ -105,6 +106,30 @@ std::string stream_tail(const Mode& mode, bool chat, const json& request) {
     return tail + chunk("data: [DONE]\n\n") + "0\r\n\r\n";
 }
 
+// A call of `weather`, with logprobs over its tokens when asked (as llama-server reports them).
+json tool_call() { return {{"id", "call_fake1"}, {"type", "function"}, {"function", {{"name", "weather"}, {"arguments", R"({"city":"Paris"})"}}}}; }
+
+std::string tool_answer(const json& request) {
+    const bool logprobs = request.value("logprobs", false);
+    json choice = {{"index", 0}, {"message", {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", {tool_call()}}}}, {"finish_reason", "tool_calls"}};
+    if (logprobs) choice["logprobs"] = {{"content", {{{"token", "<call>"}, {"logprob", -0.25}, {"top_logprobs", json::array()}}}}};
+    if (!request.value("stream", false)) {
+        const json body = {{"id", "fake-tool"}, {"object", "chat.completion"}, {"created", 0}, {"model", "fake"}, {"choices", {choice}}, {"usage", usage(3)}};
+        return response(200, "application/json", body.dump());
+    }
+    auto chunk_of = [](json delta, const json& finish) {
+        return event({{"id", "fake-tool"}, {"object", "chat.completion.chunk"}, {"choices", {{{"index", 0}, {"delta", std::move(delta)}, {"finish_reason", finish}}}}});
+    };
+    std::string out = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+    out += chunk_of({{"role", "assistant"}, {"content", nullptr}}, nullptr);
+    out += chunk_of({{"tool_calls", {{{"index", 0}, {"id", "call_fake1"}, {"type", "function"}, {"function", {{"name", "weather"}, {"arguments", ""}}}}}}}, nullptr);
+    out += chunk_of({{"tool_calls", {{{"index", 0}, {"function", {{"arguments", R"({"city":)"}}}}}}}, nullptr);
+    out += chunk_of({{"tool_calls", {{{"index", 0}, {"function", {{"arguments", R"("Paris"})"}}}}}}}, nullptr);
+    out += chunk_of(json::object(), "tool_calls");
+    if (request.contains("stream_options")) out += event({{"id", "fake-tool"}, {"choices", json::array()}, {"usage", usage(3)}});
+    return out + chunk("data: [DONE]\n\n") + "0\r\n\r\n";
+}
+
 asio::awaitable<void> drip(tcp::socket& socket, const Mode& mode, bool chat, const json& request) {
     if (!request.value("stream", false)) {
         co_await sleep_ms(mode.tokens * mode.delay_ms);
@@ -157,6 +182,8 @@ asio::awaitable<void> serve(tcp::socket socket, const Mode& mode) {
                 const std::string refusal = response(mode.status, "application/json", R"({"error": {"message": "fake upstream says no", "type": "server_error"}})",
                                                      mode.status == 429 ? "Retry-After: 7\r\n" : "");
                 co_await write(socket, refusal);
+            } else if (mode.name == "tool") {
+                co_await write(socket, tool_answer(request));
             } else if (mode.name == "record") {
                 std::ofstream(mode.record_path, std::ios::app) << req.body() << "\n";
                 co_await drip(socket, one_token, chat, request);

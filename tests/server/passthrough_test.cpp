@@ -2,6 +2,8 @@
 // the client sent it, and the tier's answer reaches the client as it came.
 #include <gmock/gmock.h>
 
+#include <sstream>
+
 #include "server/gateway_fixture.h"
 
 namespace hiro::test {
@@ -117,6 +119,47 @@ TEST_F(GatewayTest, UpstreamClientErrorReachesTheClientUnlessConfiguredToFailOve
     const Reply failed_over = post("/v1/chat/completions", chat("lenient", 4));
     EXPECT_EQ(failed_over.status, 200) << failed_over.body;
     EXPECT_EQ(failed_over.json()["hiro"]["answered_by"], "steady");
+}
+
+// The tool call an upstream's streamed deltas add up to.
+json streamed_tool_call(const std::string& sse) {
+    json call = {{"function", {{"name", ""}, {"arguments", ""}}}};
+    std::istringstream lines(sse);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("data: {", 0) != 0) continue;
+        const json chunk = json::parse(line.substr(6));
+        for (const auto& c : chunk.value("choices", json::array())) {
+            for (const auto& d : c["delta"].value("tool_calls", json::array())) {
+                if (d.contains("id")) call["id"] = d["id"];
+                if (d.contains("type")) call["type"] = d["type"];
+                const json f = d.value("function", json::object());
+                call["function"]["name"] = call["function"]["name"].get<std::string>() + f.value("name", "");
+                call["function"]["arguments"] = call["function"]["arguments"].get<std::string>() + f.value("arguments", "");
+            }
+        }
+    }
+    return call;
+}
+
+TEST_F(GatewayTest, ToolCallsReachTheClientWholeStreamedOrJudgedByACascade) {
+    const int tool = start_fake({"tool"});
+    start_hiro("tiers:\n" + fake_tier("caller", tool) + llama_tier("cloud") +
+               "policies:\n  - {name: cascade, kind: cascade, tiers: [caller, cloud], thresholds: [-1]}\n");
+    const json expected = json::parse(R"({"id": "call_fake1", "type": "function", "function": {"name": "weather", "arguments": "{\"city\":\"Paris\"}"}})");
+    const Reply whole = post("/v1/chat/completions", chat("caller", 8));
+    ASSERT_EQ(whole.status, 200) << whole.body;
+    EXPECT_EQ(whole.json()["choices"][0]["message"]["tool_calls"][0], expected);
+    EXPECT_EQ(whole.json()["choices"][0]["finish_reason"], "tool_calls");
+
+    const Reply streamed = post("/v1/chat/completions", chat("caller", 8, true));
+    EXPECT_EQ(streamed_tool_call(streamed.body), expected);
+    EXPECT_THAT(streamed.body, HasSubstr("\"finish_reason\":\"tool_calls\""));
+
+    // A cascade judges a tool call by its tokens' log-probabilities (here
+    // -0.25 >= -1: kept), then streams the judged answer as deltas.
+    const Reply judged = post("/v1/chat/completions", chat("cascade", 8, true));
+    EXPECT_EQ(streamed_tool_call(judged.body), expected) << judged.body;
+    EXPECT_THAT(judged.body, HasSubstr("\"answered_by\":\"caller\""));
 }
 
 }  // namespace
