@@ -113,12 +113,18 @@ std::vector<AnswerChunk> LocalAnswer::advance(int index, bool partial) {
     return out;
 }
 
-std::vector<AnswerChunk> LocalAnswer::token(int index, const core::TokenLogprob& t) {
+std::vector<AnswerChunk> LocalAnswer::start(int index) {
     if (choices_.size() <= static_cast<std::size_t>(index)) choices_.resize(static_cast<std::size_t>(index) + 1);
     Choice& c = choices_[static_cast<std::size_t>(index)];
     std::vector<AnswerChunk> out;
     if (!c.started && parser_) out.push_back(chunk(index, {{"role", "assistant"}, {"content", nullptr}}, {}, nullptr));
     c.started = true;
+    return out;
+}
+
+std::vector<AnswerChunk> LocalAnswer::token(int index, const core::TokenLogprob& t) {
+    std::vector<AnswerChunk> out = start(index);
+    Choice& c = choices_[static_cast<std::size_t>(index)];
     c.text += t.text;
     c.pending.push_back(t);
     auto more = advance(index, true);
@@ -132,11 +138,8 @@ std::string LocalAnswer::finish_reason(const Choice& c, const std::string& engin
 }
 
 std::vector<AnswerChunk> LocalAnswer::finish_choice(int index, const core::Answer& generated) {
-    if (choices_.size() <= static_cast<std::size_t>(index)) choices_.resize(static_cast<std::size_t>(index) + 1);
+    std::vector<AnswerChunk> out = start(index);
     Choice& c = choices_[static_cast<std::size_t>(index)];
-    std::vector<AnswerChunk> out;
-    if (!c.started && parser_) out.push_back(chunk(index, {{"role", "assistant"}, {"content", nullptr}}, {}, nullptr));
-    c.started = true;
     c.text = generated.text;  // the engine's, trimmed at a stop string
     auto rest = advance(index, false);
     out.insert(out.end(), std::make_move_iterator(rest.begin()), std::make_move_iterator(rest.end()));

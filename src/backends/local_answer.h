@@ -45,6 +45,7 @@ private:
         bool started = false;
     };
     core::Json envelope() const;
+    std::vector<AnswerChunk> start(int index);  // the choice's role chunk, the first time
     AnswerChunk chunk(int index, core::Json delta, std::vector<core::TokenLogprob> tokens, const core::Json& finish) const;
     std::vector<AnswerChunk> advance(int index, bool partial);
     common_chat_msg read(Choice& c, bool partial) const;

@@ -33,6 +33,19 @@ protected:
     static std::string base(int port) { return "http://127.0.0.1:" + std::to_string(port); }
     static std::string llama_url() { return base(llama_port_) + "/v1"; }
 
+    // A tier block for an OpenAI-compatible server on a loopback port (a fake upstream, or nothing at all).
+    static std::string tier_at(const std::string& name, int port, const std::string& extra = "") {
+        return "  - {name: " + name + ", kind: openai, base_url: 'http://127.0.0.1:" + std::to_string(port) + "/v1'" + extra + "}\n";
+    }
+
+    // A file of JSON lines (what a recording fake upstream received, an access log).
+    static std::vector<nlohmann::json> json_lines(const std::string& path) {
+        std::vector<nlohmann::json> lines;
+        std::ifstream in(path);
+        for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+        return lines;
+    }
+
     // A tier block for the llama-server upstream, greedy unless the client says otherwise.
     static std::string llama_tier(const std::string& name, const std::string& extra = "") {
         return "  - {name: " + name + ", kind: openai, base_url: '" + llama_url() + "', prices: {input: 1.0, output: 2.0}, defaults: {temperature: 0}" +

@@ -197,10 +197,7 @@ TEST_F(GatewayTest, GarbageAndRateLimitedUpstreamsGetClearAnswers) {
     const int garbage = start_fake({"garbage"});
     const int limited = start_fake({"status", "429"});
     const int broken = start_fake({"status", "500"});
-    auto tier = [](const std::string& name, int port, const std::string& extra = "") {
-        return "  - {name: " + name + ", kind: openai, base_url: 'http://127.0.0.1:" + std::to_string(port) + "/v1'" + extra + "}\n";
-    };
-    start_hiro("tiers:\n" + tier("garbage", garbage) + tier("limited", limited) + tier("broken", broken, ", retries: 1, fallback: [cloud]") +
+    start_hiro("tiers:\n" + tier_at("garbage", garbage) + tier_at("limited", limited) + tier_at("broken", broken, ", retries: 1, fallback: [cloud]") +
                llama_tier("cloud"));
     const Reply g = post("/v1/chat/completions", chat("garbage", 4));
     EXPECT_EQ(g.status, 502) << g.body;

@@ -12,17 +12,6 @@ namespace {
 using ::testing::HasSubstr;
 using nlohmann::json;
 
-std::string tier_at(const std::string& name, int port, const std::string& extra = "") {
-    return "  - {name: " + name + ", kind: openai, base_url: 'http://127.0.0.1:" + std::to_string(port) + "/v1'" + extra + "}\n";
-}
-
-std::vector<json> json_lines(const std::string& path) {
-    std::vector<json> lines;
-    std::ifstream in(path);
-    for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
-    return lines;
-}
-
 TEST_F(GatewayTest, AccessLogHasAJsonLinePerRequestAndNeverTheKeyOrThePrompt) {
     ::setenv("HIRO_TEST_API_KEY", "sk-access-log-key", 1);
     const std::string log = dir_.file("access.jsonl");

@@ -12,17 +12,6 @@ namespace {
 using ::testing::HasSubstr;
 using nlohmann::json;
 
-std::string fake_tier(const std::string& name, int port, const std::string& extra = "") {
-    return "  - {name: " + name + ", kind: openai, base_url: 'http://127.0.0.1:" + std::to_string(port) + "/v1'" + extra + "}\n";
-}
-
-std::vector<json> recorded(const std::string& path) {
-    std::vector<json> bodies;
-    std::ifstream in(path);
-    for (std::string line; std::getline(in, line);) bodies.push_back(json::parse(line));
-    return bodies;
-}
-
 // Every field of OpenAI's chat completions request, a history with a tool
 // call and its result, and a vendor field hiro has never heard of.
 json every_chat_field() {
@@ -50,7 +39,7 @@ json every_chat_field() {
 TEST_F(GatewayTest, EveryFieldReachesThePassthroughTierAndNothingElse) {
     const std::string log = dir_.file("received.jsonl");
     const int upstream = start_fake({"record", log});
-    start_hiro("tiers:\n" + fake_tier("cloud", upstream, ", model: upstream-model"));
+    start_hiro("tiers:\n" + tier_at("cloud", upstream, ", model: upstream-model"));
 
     json sent = every_chat_field();
     const Reply r = post("/v1/chat/completions", sent.dump());
@@ -61,7 +50,7 @@ TEST_F(GatewayTest, EveryFieldReachesThePassthroughTierAndNothingElse) {
     for (std::string data; stream.next(data);) {
     }
 
-    const auto received = recorded(log);
+    const auto received = json_lines(log);
     ASSERT_EQ(received.size(), 2u);
     json expected = every_chat_field();
     expected["model"] = "upstream-model";  // hiro owns the model name: the tier's own
@@ -74,11 +63,11 @@ TEST_F(GatewayTest, EveryFieldReachesThePassthroughTierAndNothingElse) {
 TEST_F(GatewayTest, ConfigDefaultsFillOnlyWhatTheClientLeftOut) {
     const std::string log = dir_.file("received.jsonl");
     const int upstream = start_fake({"record", log});
-    start_hiro("tiers:\n" + fake_tier("cloud", upstream, ", defaults: {temperature: 0, seed: 7}"));
+    start_hiro("tiers:\n" + tier_at("cloud", upstream, ", defaults: {temperature: 0, seed: 7}"));
     const json messages = json::array({{{"role", "user"}, {"content", "hi"}}});
     ASSERT_EQ(post("/v1/chat/completions", json{{"model", "cloud"}, {"messages", messages}}.dump()).status, 200);
     ASSERT_EQ(post("/v1/chat/completions", json{{"model", "cloud"}, {"messages", messages}, {"temperature", 0.9}}.dump()).status, 200);
-    const auto received = recorded(log);
+    const auto received = json_lines(log);
     ASSERT_EQ(received.size(), 2u);
     EXPECT_EQ(received[0]["temperature"], 0);
     EXPECT_EQ(received[0]["seed"], 7);
@@ -91,7 +80,7 @@ TEST_F(GatewayTest, RejectedAnswerIsServedWithoutASecondGenerationWhenTheTierAbo
     const std::string log = dir_.file("edge.jsonl");
     const int edge = start_fake({"record", log});  // answers with confidence -0.25
     const int cloud = start_fake({"status", "503"});
-    start_hiro("tiers:\n" + fake_tier("edge", edge) + fake_tier("cloud", cloud, ", fallback: [edge]") +
+    start_hiro("tiers:\n" + tier_at("edge", edge) + tier_at("cloud", cloud, ", fallback: [edge]") +
                "policies:\n  - {name: cascade, kind: cascade, tiers: [edge, cloud], thresholds: [-0.1]}\n");
     for (const bool stream : {false, true}) {
         const Reply r = post("/v1/chat/completions", chat("cascade", 8, stream));
@@ -104,12 +93,12 @@ TEST_F(GatewayTest, RejectedAnswerIsServedWithoutASecondGenerationWhenTheTierAbo
         EXPECT_EQ(trace["tiers"][1]["outcome"], "failed");
         EXPECT_EQ(trace["tiers"].size(), 2u);  // the edge was not asked again
     }
-    EXPECT_EQ(recorded(log).size(), 2u);  // one generation per request
+    EXPECT_EQ(json_lines(log).size(), 2u);  // one generation per request
 }
 
 TEST_F(GatewayTest, UpstreamClientErrorReachesTheClientUnlessConfiguredToFailOver) {
     const int refusing = start_fake({"status", "400"});
-    start_hiro("tiers:\n" + fake_tier("strict", refusing) + fake_tier("lenient", refusing, ", failover_on: [400], fallback: [steady]") +
+    start_hiro("tiers:\n" + tier_at("strict", refusing) + tier_at("lenient", refusing, ", failover_on: [400], fallback: [steady]") +
                llama_tier("steady"));
     const Reply refused = post("/v1/chat/completions", chat("strict", 4));
     EXPECT_EQ(refused.status, 400) << refused.body;
@@ -143,7 +132,7 @@ json streamed_tool_call(const std::string& sse) {
 
 TEST_F(GatewayTest, ToolCallsReachTheClientWholeStreamedOrJudgedByACascade) {
     const int tool = start_fake({"tool"});
-    start_hiro("tiers:\n" + fake_tier("caller", tool) + llama_tier("cloud") +
+    start_hiro("tiers:\n" + tier_at("caller", tool) + llama_tier("cloud") +
                "policies:\n  - {name: cascade, kind: cascade, tiers: [caller, cloud], thresholds: [-1]}\n");
     const json expected = json::parse(R"({"id": "call_fake1", "type": "function", "function": {"name": "weather", "arguments": "{\"city\":\"Paris\"}"}})");
     const Reply whole = post("/v1/chat/completions", chat("caller", 8));

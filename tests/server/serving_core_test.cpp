@@ -15,10 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string drip_tier(const std::string& name, int port, const std::string& extra = "") {
-    return "  - {name: " + name + ", kind: openai, base_url: 'http://127.0.0.1:" + std::to_string(port) + "/v1'" + extra + "}\n";
-}
-
 // This process holds a socket per client: take every descriptor allowed.
 void raise_descriptor_limit() {
     rlimit limit{};
@@ -29,7 +25,7 @@ void raise_descriptor_limit() {
 
 TEST_F(GatewayTest, TwoThousandConcurrentStreamsAllComplete) {
     const int drip = start_fake({"drip", "10", "50"});
-    start_hiro("limits: {max_inflight: 5000}\ntiers:\n" + drip_tier("drip", drip));
+    start_hiro("limits: {max_inflight: 5000}\ntiers:\n" + tier_at("drip", drip));
     const auto body = dir_.file("stream.json");
     std::ofstream(body) << chat("drip", 10, true);
     const auto results = dir_.file("results.jsonl");
@@ -50,7 +46,7 @@ TEST_F(GatewayTest, TwoThousandConcurrentStreamsAllComplete) {
 TEST_F(GatewayTest, AThousandClientsThatGoAwayAreAllCancelled) {
     raise_descriptor_limit();
     const int drip = start_fake({"drip", "1000", "100"});  // 100-second answers
-    start_hiro("limits: {max_inflight: 5000}\ntiers:\n" + drip_tier("slow", drip));
+    start_hiro("limits: {max_inflight: 5000}\ntiers:\n" + tier_at("slow", drip));
     const std::string http_request = [&] {
         const std::string body = chat("slow", 1000, true);
         return "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
@@ -81,7 +77,7 @@ TEST_F(GatewayTest, AThousandClientsThatGoAwayAreAllCancelled) {
 
 TEST_F(GatewayTest, RetryBudgetWaitsForATierThatIsBrieflyGone) {
     const int port = free_port();  // nothing listens there yet
-    start_hiro("tiers:\n" + drip_tier("patient", port, ", retry_budget_ms: 20000") + drip_tier("impatient", port));
+    start_hiro("tiers:\n" + tier_at("patient", port, ", retry_budget_ms: 20000") + tier_at("impatient", port));
     const Reply refused = post("/v1/chat/completions", chat("impatient", 4));
     EXPECT_EQ(refused.status, 502) << refused.body;
     EXPECT_EQ(refused.json()["hiro"]["tiers"][0]["failure"], "refused");
