@@ -43,7 +43,65 @@ test('legacy completions with logprobs', async () => {
 test('models lists tiers and policies', async () => {
   const ids = [];
   for await (const m of client.models.list()) ids.push(m.id);
-  assert.deepEqual(ids.sort(), ['cloud', 'edge', 'hiro-cascade']);
+  assert.deepEqual(ids.sort(), ['caller', 'cloud', 'edge', 'hiro-cascade']);
+});
+
+test('a JSON schema answer parses and matches it', async () => {
+  const schema = { type: 'object', properties: { a: { type: 'integer' } }, required: ['a'] };
+  const r = await client.chat.completions.create({
+    model: 'edge', messages, max_tokens: 40, temperature: 0,
+    response_format: { type: 'json_schema', json_schema: { name: 'a', schema } },
+  });
+  const answer = JSON.parse(r.choices[0].message.content);
+  assert.equal(typeof answer.a, 'number');
+  assert.ok(Number.isInteger(answer.a));
+});
+
+test('n choices, each with its logprobs and top_logprobs', async () => {
+  const r = await client.chat.completions.create({ model: 'edge', messages, max_tokens: 4, temperature: 0, n: 2, logprobs: true, top_logprobs: 2 });
+  assert.equal(r.choices.length, 2);
+  for (const c of r.choices) {
+    assert.equal(c.logprobs.content.length, 4);
+    assert.ok(c.logprobs.content.every((t) => t.top_logprobs.length === 2 && Array.isArray(t.bytes)));
+  }
+});
+
+test('a stream with include_usage ends with the usage chunk', async () => {
+  const stream = await client.chat.completions.create({
+    model: 'edge', messages, max_tokens: 6, temperature: 0, stream: true, stream_options: { include_usage: true },
+  });
+  let usage;
+  for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
+  assert.equal(usage.completion_tokens, 6);
+});
+
+test('a tool call round trip', async () => {
+  const tools = [{ type: 'function', function: { name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+  const first = await client.chat.completions.create({ model: 'caller', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools });
+  assert.equal(first.choices[0].finish_reason, 'tool_calls');
+  const call = first.choices[0].message.tool_calls[0];
+  assert.equal(call.function.name, 'weather');
+  assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Paris' });
+  const follow = await client.chat.completions.create({
+    model: 'edge', max_tokens: 4, temperature: 0, tools, tool_choice: 'none',
+    messages: [{ role: 'user', content: 'Weather in Paris?' }, first.choices[0].message,
+               { role: 'tool', tool_call_id: call.id, content: '18 C, sunny' }],
+  });
+  assert.ok(follow.choices[0].message.content.length > 0);
+});
+
+test('a tool call streamed in pieces adds up', async () => {
+  const stream = await client.chat.completions.create({ model: 'caller', messages: [{ role: 'user', content: 'Weather?' }], stream: true });
+  let name = '', args = '', finish;
+  for await (const chunk of stream) {
+    for (const c of chunk.choices) {
+      for (const t of c.delta?.tool_calls ?? []) { name += t.function?.name ?? ''; args += t.function?.arguments ?? ''; }
+      if (c.finish_reason) finish = c.finish_reason;
+    }
+  }
+  assert.equal(name, 'weather');
+  assert.deepEqual(JSON.parse(args), { city: 'Paris' });
+  assert.equal(finish, 'tool_calls');
 });
 
 test('an unknown model is a NotFoundError naming what exists', async () => {
