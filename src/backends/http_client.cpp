@@ -1,5 +1,7 @@
 #include "backends/http_client.h"
 
+#include "backends/deadline.h"
+
 #include <sys/socket.h>
 
 #include <array>
@@ -15,7 +17,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -78,29 +79,28 @@ struct HttpResponse::Pool {
 };
 
 struct HttpResponse::Connection {
-    Connection(Pool& pool, const asio::any_io_executor& ex, asio::ssl::context* tls) : pool(pool) {
-        if (tls != nullptr) {
-            secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ex, *tls);
-        } else {
-            plain = std::make_unique<beast::tcp_stream>(ex);
-        }
+    Connection(Pool& pool, const asio::any_io_executor& ex, asio::ssl::context* tls)
+        : pool(pool),
+          plain(tls ? nullptr : std::make_unique<tcp::socket>(ex)),
+          secure(tls ? std::make_unique<beast::ssl_stream<tcp::socket>>(ex, *tls) : nullptr),
+          deadline(socket()) {
         buffer.reserve(piece_size);  // a typical answer's head and body arrive in one read, not in 512-byte ones
         ++pool.open;
     }
     ~Connection() {
         beast::error_code ignored;
-        tcp().socket().close(ignored);
+        socket().close(ignored);
         --pool.open;
         pool.wake_one();
     }
-    beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+    tcp::socket& socket() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
 
     // A server may close a kept-alive connection at any time (llama-server
     // does after every streamed answer): an idle one with anything to read
     // (the close) is stale.
     bool still_open() {
         char byte;
-        const ssize_t n = ::recv(tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        const ssize_t n = ::recv(socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
         return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
     }
 
@@ -111,8 +111,9 @@ struct HttpResponse::Connection {
     }
 
     Pool& pool;
-    std::unique_ptr<beast::tcp_stream> plain;
-    std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
+    std::unique_ptr<tcp::socket> plain;
+    std::unique_ptr<beast::ssl_stream<tcp::socket>> secure;
+    Deadline deadline;  // connect, first byte and idle time-outs
     beast::flat_buffer buffer{1 << 20};
     std::array<char, piece_size> piece;  // where the body is read, piece by piece
 };
@@ -180,8 +181,8 @@ namespace {
 
 // An I/O error as an HttpError. (Awaiting it throws operation_aborted
 // instead when the I/O failed because the caller was cancelled.)
-Task<void> fail(const beast::error_code& ec, const char* during, const std::string& where) {
-    const HttpFailure kind = ec == beast::error::timeout                ? HttpFailure::timeout
+Task<void> fail(const beast::error_code& ec, const char* during, const std::string& where, const Deadline& deadline) {
+    const HttpFailure kind = deadline.expired()                         ? HttpFailure::timeout
                              : ec == asio::error::connection_refused   ? HttpFailure::refused
                                                                         : HttpFailure::dropped;
     throw HttpError(kind, std::string(during) + " " + where + ": " + (kind == HttpFailure::timeout ? "timed out" : ec.message()));
@@ -194,9 +195,10 @@ Task<void> HttpResponse::read_header() {
     parser_ = std::make_unique<http::response_parser<http::buffer_body>>();
     parser_->body_limit(boost::none);  // answers stream for as long as they take
     parser_->header_limit(64 * 1024);
-    c.tcp().expires_after(timeouts_.first_byte);
+    c.deadline.arm(timeouts_.first_byte);
     auto [ec, n] = co_await c.on_stream([&](auto& s) { return http::async_read_header(s, c.buffer, *parser_, with_error); });
-    if (ec) co_await fail(ec, "reading the answer of", client_->where());
+    c.deadline.disarm();
+    if (ec) co_await fail(ec, "reading the answer of", client_->where(), c.deadline);
     if (parser_->is_done()) complete_ = true;  // a response without a body
 }
 
@@ -205,11 +207,12 @@ Task<std::string_view> HttpResponse::read_some() {
     while (!parser_->is_done()) {
         parser_->get().body().data = c.piece.data();
         parser_->get().body().size = piece_size;
-        c.tcp().expires_after(timeouts_.idle);
+        c.deadline.arm(timeouts_.idle);
         auto [ec, n] = co_await c.on_stream([&](auto& s) { return http::async_read_some(s, c.buffer, *parser_, with_error); });
+        c.deadline.disarm();
         if (ec == http::error::need_buffer) ec = {};
         const std::size_t got = piece_size - parser_->get().body().size;
-        if (ec) co_await fail(ec, "reading the body from", client_->where());
+        if (ec) co_await fail(ec, "reading the body from", client_->where(), c.deadline);
         if (parser_->is_done()) complete_ = true;
         if (got > 0) co_return std::string_view(c.piece.data(), got);
     }
@@ -266,20 +269,21 @@ Task<std::unique_ptr<HttpResponse::Connection>> HttpClient::connect(HttpResponse
     } else {
         tcp::resolver resolver(ex);
         auto [rec, results] = co_await resolver.async_resolve(url_.host, url_.port, with_error);
-        if (rec) co_await fail(rec, "resolving", where());
+        if (rec) co_await fail(rec, "resolving", where(), c->deadline);
         for (const auto& r : results) endpoints.push_back(r.endpoint());
     }
-    c->tcp().expires_after(timeouts.connect);
-    auto [cec, endpoint] = co_await c->tcp().async_connect(endpoints, with_error);
-    if (cec) co_await fail(cec, "connecting to", where());
-    c->tcp().socket().set_option(tcp::no_delay(true));
+    c->deadline.arm(timeouts.connect);
+    auto [cec, endpoint] = co_await asio::async_connect(c->socket(), endpoints, with_error);
+    if (cec) co_await fail(cec, "connecting to", where(), c->deadline);
+    c->socket().set_option(tcp::no_delay(true));
     if (c->secure) {
         // SNI, and the certificate must name the host we asked for.
         SSL_set_tlsext_host_name(c->secure->native_handle(), url_.host.c_str());
         c->secure->set_verify_callback(asio::ssl::host_name_verification(url_.host));
         auto [hec] = co_await c->secure->async_handshake(asio::ssl::stream_base::client, with_error);
-        if (hec) co_await fail(hec, "the TLS handshake with", where());
+        if (hec) co_await fail(hec, "the TLS handshake with", where(), c->deadline);
     }
+    c->deadline.disarm();
     co_return c;
 }
 
@@ -310,10 +314,10 @@ Task<HttpResponse> HttpClient::send(std::string_view method, std::string_view ta
         if (!c) c = co_await connect(pool, timeouts);
         HttpResponse response(*this, pool, std::move(c), timeouts);
         auto& conn = *response.connection_;
-        conn.tcp().expires_after(timeouts.first_byte);
+        conn.deadline.arm(timeouts.first_byte);
         auto [wec, written] = co_await conn.on_stream([&](auto& s) { return http::async_write(s, req, with_error); });
         if (wec) {
-            if (!reused) co_await fail(wec, "sending to", where());
+            if (!reused) co_await fail(wec, "sending to", where(), conn.deadline);
             co_await check_cancelled();
             continue;
         }

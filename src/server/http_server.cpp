@@ -96,19 +96,6 @@ Task<void> HttpServer::accept(tcp::acceptor& acceptor) {
     }
 }
 
-// Asio arms a timerfd whenever the earliest timer of a context changes, and
-// every request arms and cancels a few time-outs: with a timer always due
-// sooner than any of them, none of theirs is ever the earliest, and the
-// system calls go (a few dozen a second per thread instead of several per
-// request).
-Task<void> HttpServer::heartbeat(asio::io_context& context) {
-    asio::steady_timer tick(context);
-    for (;;) {
-        tick.expires_after(std::chrono::milliseconds(100));
-        co_await tick.async_wait(asio::use_awaitable);
-    }
-}
-
 void HttpServer::drain() {
     if (gateway_.inflight() == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
         if (gateway_.inflight() > 0) spdlog::warn("drain timeout: {} requests were still in flight", gateway_.inflight());
@@ -135,7 +122,6 @@ void HttpServer::run() {
         drain();
     });
     for (auto& acceptor : acceptors_) asio::co_spawn(acceptor->get_executor(), accept(*acceptor), asio::detached);
-    for (auto& context : contexts_) asio::co_spawn(*context, heartbeat(*context), asio::detached);
     spdlog::info("hiro serving on http://{}:{} with {} I/O threads", gateway_.config().host, port(), contexts_.size());
     std::vector<std::thread> threads;
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;

@@ -29,7 +29,6 @@ public:
 
 private:
     Task<void> accept(boost::asio::ip::tcp::acceptor& acceptor);
-    static Task<void> heartbeat(boost::asio::io_context& context);
     void drain();
 
     Gateway& gateway_;

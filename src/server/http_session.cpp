@@ -16,11 +16,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "backends/deadline.h"
 #include "core/openai_response.h"
 
 namespace hiro::server {
@@ -49,7 +49,8 @@ std::string header_block(int status, const Headers& headers, std::initializer_li
 // (the client is gone); the session then closes it.
 class ClientConnection final : public ClientStream {
 public:
-    ClientConnection(beast::tcp_stream& stream, bool keep_alive) : stream_(stream), keep_alive_(keep_alive) {}
+    ClientConnection(tcp::socket& socket, backends::Deadline& deadline, bool keep_alive)
+        : socket_(socket), deadline_(deadline), keep_alive_(keep_alive) {}
 
     Task<void> respond(int status, const Headers& headers, std::string body) override {
         status_ = status;
@@ -85,16 +86,17 @@ public:
 private:
     template <class Buffers>
     Task<void> write(const Buffers& buffers) {
-        stream_.expires_after(write_stall);
-        auto [ec, n] = co_await asio::async_write(stream_, buffers, with_error);
-        stream_.expires_never();
+        deadline_.arm(write_stall);
+        auto [ec, n] = co_await asio::async_write(socket_, buffers, with_error);
+        deadline_.disarm();
         if (ec) {
             broken_ = true;
             throw boost::system::system_error(ec);
         }
     }
 
-    beast::tcp_stream& stream_;
+    tcp::socket& socket_;
+    backends::Deadline& deadline_;
     bool keep_alive_;
     int status_ = 0;
     bool broken_ = false;
@@ -112,8 +114,8 @@ Task<void> answer(Gateway& gateway, const GatewayRequest& request, ClientConnect
     }
 }
 
-Task<void> reject(beast::tcp_stream& stream, int status, const std::string& message, const std::string& code) {
-    ClientConnection client(stream, false);
+Task<void> reject(tcp::socket& socket, backends::Deadline& deadline, int status, const std::string& message, const std::string& code) {
+    ClientConnection client(socket, deadline, false);
     co_await client.respond(status, {}, core::openai_error(message, "invalid_request_error", code).dump());
 }
 
@@ -123,8 +125,9 @@ namespace {
 
 // A connection as its coroutine and the watch on its socket share it.
 struct Connection {
-    explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-    beast::tcp_stream stream;
+    explicit Connection(tcp::socket s) : socket(std::move(s)), deadline(socket) {}
+    tcp::socket socket;
+    backends::Deadline deadline;  // the keep-alive wait for the next request, a write the client does not read
     asio::cancellation_signal gone;  // cancels whatever the connection's coroutine awaits
     bool answering = false;
     bool watching = false;
@@ -138,11 +141,11 @@ struct Connection {
 void watch(const std::shared_ptr<Connection>& c) {
     if (c->watching) return;
     c->watching = true;
-    c->stream.socket().async_wait(tcp::socket::wait_read, [c](beast::error_code ec) {
+    c->socket.async_wait(tcp::socket::wait_read, [c](beast::error_code ec) {
         c->watching = false;
         if (ec || !c->answering) return;
         char byte;
-        const ssize_t n = ::recv(c->stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        const ssize_t n = ::recv(c->socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
         if (n > 0) return;  // the client sent its next request already: it is still there
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return watch(c);
         c->client_gone = true;
@@ -151,7 +154,8 @@ void watch(const std::shared_ptr<Connection>& c) {
 }
 
 Task<void> serve(std::shared_ptr<Connection> c, Gateway& gateway) {
-    beast::tcp_stream& stream = c->stream;
+    tcp::socket& socket = c->socket;
+    backends::Deadline& deadline = c->deadline;
     beast::flat_buffer buffer;
     const auto& config = gateway.config();
     try {
@@ -159,26 +163,26 @@ Task<void> serve(std::shared_ptr<Connection> c, Gateway& gateway) {
             http::request_parser<http::string_body> parser;
             parser.body_limit(config.max_body_bytes);
             parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
-            stream.expires_after(keep_alive_idle);
-            auto [ec, n] = co_await http::async_read(stream, buffer, parser, with_error);
-            stream.expires_never();
+            deadline.arm(keep_alive_idle);
+            auto [ec, n] = co_await http::async_read(socket, buffer, parser, with_error);
+            deadline.disarm();
             if (ec == http::error::body_limit) {
-                co_await reject(stream, 413, fmt::format("the request body is larger than the limit of {} bytes (limits.max_body_bytes)", config.max_body_bytes),
+                co_await reject(socket, deadline, 413, fmt::format("the request body is larger than the limit of {} bytes (limits.max_body_bytes)", config.max_body_bytes),
                                 "body_too_large");
                 break;
             }
             if (ec == http::error::header_limit) {
-                co_await reject(stream, 431, fmt::format("the request headers are larger than the limit of {} bytes (limits.max_header_bytes)",
+                co_await reject(socket, deadline, 431, fmt::format("the request headers are larger than the limit of {} bytes (limits.max_header_bytes)",
                                                          config.max_header_bytes),
                                 "headers_too_large");
                 break;
             }
-            if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+            if (ec == http::error::end_of_stream || deadline.expired() || ec == asio::error::operation_aborted ||
                 ec == asio::error::connection_reset || ec == asio::error::eof) {
                 break;
             }
             if (ec) {
-                co_await reject(stream, 400, "malformed HTTP request: " + ec.message(), "bad_request");
+                co_await reject(socket, deadline, 400, "malformed HTTP request: " + ec.message(), "bad_request");
                 break;
             }
             auto& req = parser.get();
@@ -186,7 +190,7 @@ Task<void> serve(std::shared_ptr<Connection> c, Gateway& gateway) {
             const GatewayRequest request{std::string(req.method_string()), std::string(req.target()), std::string(req[http::field::authorization]),
                                          std::string(req[http::field::origin]), std::string(req[http::field::access_control_request_headers]),
                                          std::move(req.body())};
-            ClientConnection client(stream, keep_alive);
+            ClientConnection client(socket, deadline, keep_alive);
             c->answering = true;
             watch(c);
             co_await answer(gateway, request, client);
@@ -201,15 +205,15 @@ Task<void> serve(std::shared_ptr<Connection> c, Gateway& gateway) {
         // The connection failed under a write of ours, or its client went away: nothing more can reach it.
     }
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream.socket().close(ignored);
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+    socket.close(ignored);
 }
 
 }  // namespace
 
 void start_connection(tcp::socket socket, Gateway& gateway) {
     auto c = std::make_shared<Connection>(std::move(socket));
-    auto executor = c->stream.get_executor();
+    auto executor = c->socket.get_executor();
     auto slot = c->gone.slot();
     asio::co_spawn(executor, serve(std::move(c), gateway), asio::bind_cancellation_slot(slot, asio::detached));
 }
