@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "backends/task.h"
@@ -29,6 +30,10 @@ public:
 struct AskOptions {
     bool need_logprobs = false;         // hiro will judge the answer by its tokens' log-probabilities
     ChunkSink* stream = nullptr;  // set: stream the answer into it as it is generated
+    // Set when another tier can take the request: what is left of its latency
+    // budget. A tier that predicts it cannot answer in time throws a
+    // TierFailure of kind overflow at once instead of queueing the request.
+    std::optional<double> budget_ms;
 };
 
 // One model tier: the in-process llama.cpp engine, an OpenAI-compatible

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "backends/endpoint_pool.h"
 #include "backends/http_client.h"
 #include "backends/tier.h"
 #include "core/price_table.h"
@@ -27,10 +28,15 @@ struct TierSpec {
     core::Json defaults = core::Json::object();  // request fields set where the client did not
     core::TokenPrice price;
     double energy_j_per_token = 0.0;
+    EndpointSettings endpoint;         // as one endpoint of a pool: weight, tags, max_concurrent
+    std::vector<TierSpec> endpoints;   // a pool: each a local or openai spec; empty: the tier is this one endpoint
+    PoolSettings balancing;            // how the pool spreads requests and watches its endpoints
 };
 
+// The tier as an EndpointPool of its endpoints (one, unless `endpoints` lists
+// several), so that every tier is balanced, predicted and reported alike.
 // Throws an invalid_input core::Error for an unknown kind or a spec that kind
 // cannot use.
-std::unique_ptr<Tier> make_tier(const TierSpec& spec);
+std::unique_ptr<EndpointPool> make_tier(const TierSpec& spec);
 
 }  // namespace hiro::backends

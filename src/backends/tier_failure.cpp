@@ -20,6 +20,7 @@ std::string_view to_string(FailureKind kind) {
         case FailureKind::client_error: return "client_error";
         case FailureKind::garbage: return "garbage";
         case FailureKind::busy: return "busy";
+        case FailureKind::overflow: return "overflow";
     }
     return "unknown";
 }

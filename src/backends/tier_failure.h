@@ -16,7 +16,8 @@ enum class FailureKind {
     rate_limited,  // 429
     client_error,  // the upstream refused the request itself (400, 404, 413, ...): the client's to fix
     garbage,       // an answer that is not the OpenAI shape
-    busy,          // hiro's own guard: no free slot, or the circuit is open
+    busy,          // hiro's own guard: no free slot, the circuit is open, or no endpoint of a pool is healthy
+    overflow,      // no endpoint can answer inside the request's latency budget: the next tier should, at once
 };
 
 std::string_view to_string(FailureKind kind);

@@ -81,6 +81,7 @@ struct Answer {
     double ttft_ms = 0.0;
     double cost_usd = 0.0;
     double energy_j = 0.0;
+    std::string served_by;  // which endpoint of the tier's pool answered
     // The whole OpenAI response body (JSON text) as the tier gave it; empty
     // when the answer was streamed chunk by chunk instead.
     std::string response;

@@ -15,6 +15,7 @@ namespace {
 using backends::FailureKind;
 using backends::TierFailure;
 using core::Json;
+using Clock = std::chrono::steady_clock;
 
 constexpr double no_confidence = -std::numeric_limits<double>::infinity();
 constexpr std::size_t none = static_cast<std::size_t>(-1);
@@ -47,7 +48,8 @@ core::Query continued(core::Query query, const std::string& text, std::int64_t t
 
 class RequestRun {
 public:
-    RequestRun(core::OpenAIRequest& request, const Route& route, ClientStream& client, Metrics& metrics, const std::string& id)
+    RequestRun(core::OpenAIRequest& request, const Route& route, ClientStream& client, Metrics& metrics, const std::string& id,
+               std::optional<double> deadline_ms)
         : request_(request),
           route_(route),
           client_(client),
@@ -60,7 +62,8 @@ public:
           answers_(route.tiers.size()),
           agreement_keys_(route.tiers.size()),
           attempt_of_(route.tiers.size(), none),
-          confidence_of_(route.tiers.size(), no_confidence) {
+          confidence_of_(route.tiers.size(), no_confidence),
+          deadline_ms_(deadline_ms) {
         trace_.id = id;
         trace_.route = route.name;
     }
@@ -91,7 +94,7 @@ public:
         // The chosen tier failed: its fallbacks take over.
         for (GuardedTier* fallback : route_.fallbacks[d.chosen]) {
             if (co_await reuse(fallback)) co_return;
-            if (auto answer = co_await buffered(*fallback, std::nullopt, true)) {
+            if (auto answer = co_await buffered(*fallback, std::nullopt, true, fallback != route_.fallbacks[d.chosen].back())) {
                 trace_.attempts.back().outcome = "accepted";
                 co_await send_answer(*answer, fallback->name(), "fallback");
                 co_return;
@@ -143,7 +146,18 @@ private:
         if (attempt_of_[position] != none) trace_.attempts[attempt_of_[position]].outcome = outcome;
     }
 
+    // What a tier is asked with: the latency budget left, when another tier
+    // can answer should this one predict it cannot in time.
+    backends::AskOptions ask_options(bool need_logprobs, backends::ChunkSink* stream, bool has_next) const {
+        backends::AskOptions o;
+        o.need_logprobs = need_logprobs;
+        o.stream = stream;
+        if (deadline_ms_ && has_next) o.budget_ms = *deadline_ms_ - std::chrono::duration<double, std::milli>(Clock::now() - start_).count();
+        return o;
+    }
+
     void fill(Attempt& a, const core::Answer& answer) {
+        a.endpoint = answer.served_by;
         a.latency_ms = answer.latency_ms;
         a.cost_usd = answer.cost_usd;
         a.tokens = answer.usage.completion_tokens ? answer.usage.completion_tokens : static_cast<std::int64_t>(answer.tokens.size());
@@ -158,6 +172,12 @@ private:
         a.error = f.what();
         a.failure = std::string(backends::to_string(f.kind()));
         if (f.kind() == FailureKind::client_error) throw f;
+        if (f.kind() == FailureKind::overflow) {
+            a.outcome = "overflow";
+            a.overflow = f.what();
+            metrics_.add("hiro_overflow_total", {a.tier});
+            return;  // a decision, not a fault
+        }
         spdlog::warn("request {}: {}", id_, f.what());
         failures_.push_back(f.kind());
         if (!f.retry_after().empty()) retry_after_ = f.retry_after();
@@ -171,7 +191,8 @@ private:
         }
         std::optional<double> threshold;
         if (position < route_.thresholds.size()) threshold = route_.thresholds[position];
-        answers_[position] = co_await buffered(*route_.tiers[position], threshold, kept);
+        const bool has_next = !kept || !route_.fallbacks[position].empty();
+        answers_[position] = co_await buffered(*route_.tiers[position], threshold, kept, has_next);
         if (!answers_[position]) co_return policy::TierSignal{no_confidence, {}, std::nullopt};
         attempt_of_[position] = trace_.attempts.size() - 1;
         Attempt& a = trace_.attempts.back();
@@ -182,12 +203,13 @@ private:
 
     // Asks a tier for a whole answer; nullopt (and a failed attempt) if it cannot give one.
     // A kept answer needs logprobs only if the client wants them; a judged one needs them for its confidence.
-    Task<std::optional<core::Answer>> buffered(GuardedTier& tier, std::optional<double> threshold, bool kept) {
+    Task<std::optional<core::Answer>> buffered(GuardedTier& tier, std::optional<double> threshold, bool kept, bool has_next) {
         const std::size_t index = trace_.attempts.size();
         trace_.add(tier.name()).threshold = threshold;
         std::optional<TierFailure> failure;
         try {
-            core::Answer answer = co_await tier.generate(query_, {!kept, nullptr});
+            const backends::AskOptions options = ask_options(!kept, nullptr, has_next);
+            core::Answer answer = co_await tier.generate(query_, options);
             fill(trace_.attempts[index], answer);
             co_return answer;
         } catch (const TierFailure& f) {
@@ -286,7 +308,8 @@ private:
             stream_.set_headers(headers_for(tier->name()));
             std::optional<TierFailure> failure;
             try {
-                const core::Answer answer = co_await tier->generate(query, {false, &stream_});
+                const backends::AskOptions options = ask_options(false, &stream_, tier != candidates.back());
+                const core::Answer answer = co_await tier->generate(query, options);
                 Attempt& a = trace_.attempts[index];
                 fill(a, answer);
                 a.outcome = "streamed";
@@ -337,13 +360,15 @@ private:
     std::vector<FailureKind> failures_;
     std::string retry_after_;
     bool finished_ = false;
+    std::optional<double> deadline_ms_;  // the request's latency budget
+    Clock::time_point start_ = Clock::now();
 };
 
 }  // namespace
 
 Task<RequestTrace> answer_completion(core::OpenAIRequest& request, const Route& route, ClientStream& client, Metrics& metrics,
-                                     const std::string& request_id) {
-    RequestRun run(request, route, client, metrics, request_id);
+                                     const std::string& request_id, std::optional<double> deadline_ms) {
+    RequestRun run(request, route, client, metrics, request_id, deadline_ms ? deadline_ms : route.deadline_ms);
     std::optional<TierFailure> refused;
     std::string internal;
     try {

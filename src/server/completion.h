@@ -15,9 +15,11 @@ namespace hiro::server {
 // fails over (reusing an answer already generated before asking a tier again,
 // and continuing a broken stream from the text already sent) or answers with
 // an explicit OpenAI error. An upstream's refusal of the request itself (a
-// 4xx) goes back to the client as it is. Takes the request's query (moved
-// from); returns the trace.
+// 4xx) goes back to the client as it is. With a latency budget (the
+// request's, else the route's), a tier that predicts it cannot answer in time
+// is passed over at once for the next one (an "overflow" in the trace).
+// Takes the request's query (moved from); returns the trace.
 Task<RequestTrace> answer_completion(core::OpenAIRequest& request, const Route& route, ClientStream& client, Metrics& metrics,
-                                     const std::string& request_id);
+                                     const std::string& request_id, std::optional<double> deadline_ms);
 
 }  // namespace hiro::server

@@ -59,6 +59,19 @@ void declare_metrics(Metrics& m) {
     m.histogram("hiro_tier_latency_seconds", "time a tier took to answer", {"tier"},
                 {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60});
     m.gauge("hiro_inflight_requests", "completion requests being answered");
+    m.counter("hiro_overflow_total", "requests passed over to the next tier because this one was predicted to miss their latency budget", {"tier"});
+    const std::vector<std::string> ep{"tier", "endpoint"};
+    m.gauge("hiro_endpoint_up", "1 while the endpoint is admitted (healthy, not ejected)", ep);
+    m.gauge("hiro_endpoint_outstanding", "requests sent to the endpoint or waiting in hiro for one of its slots", ep);
+    m.gauge("hiro_endpoint_queued", "requests waiting in hiro for one of the endpoint's slots", ep);
+    m.gauge("hiro_endpoint_polled_busy", "requests the endpoint says it processes or defers (load polling; -1 unknown)", ep);
+    m.gauge("hiro_endpoint_service_seconds", "the endpoint's estimated service time (moving mean of its answers)", ep);
+    m.gauge("hiro_endpoint_predicted_seconds", "queue + service predicted for a request arriving now", ep);
+    m.gauge("hiro_endpoint_last_latency_seconds", "the last answer's measured latency", ep);
+    m.gauge("hiro_endpoint_last_predicted_seconds", "what had been predicted for the last answer", ep);
+    m.counter("hiro_endpoint_requests_total", "requests the endpoint was asked", ep);
+    m.counter("hiro_endpoint_failures_total", "requests the endpoint failed", ep);
+    m.counter("hiro_endpoint_ejections_total", "times the endpoint was taken out (failures in a row, refused connections, health checks)", ep);
 }
 
 // Counts a completion request in flight for as long as it lives, however it ends.
@@ -86,14 +99,34 @@ Gateway::Gateway(GatewayConfig config)
     };
     const std::shared_ptr<const policy::ConfidenceEstimator> default_confidence = policy::make_confidence_estimator("mean_logprob");
     for (const auto& t : config_.tiers) {
-        Route route{t.spec.name, policy::make_policy({"single", {t.spec.name}, {}, {}}), default_confidence, {}, Json::object(), {}, {}};
+        Route route{t.spec.name, policy::make_policy({"single", {t.spec.name}, {}, {}}), default_confidence, {}, Json::object(), {}, {}, {}};
         bind(route);
         routes_[t.spec.name] = std::move(route);
     }
     for (const auto& p : config_.policies) {
-        Route route{p.name, policy::make_policy(p.spec), policy::make_confidence_estimator(p.confidence), p.spec.thresholds, p.defaults, {}, {}};
+        Route route{p.name, policy::make_policy(p.spec), policy::make_confidence_estimator(p.confidence), p.spec.thresholds, p.defaults, {}, {},
+                    p.deadline_ms};
         bind(route);
         routes_[p.name] = std::move(route);
+    }
+}
+
+void Gateway::publish_endpoint_metrics() {
+    for (const auto& [name, tier] : tiers_) {
+        for (const auto& e : tier->tier().status()) {
+            const std::vector<std::string> labels{name, e.name};
+            metrics_.set("hiro_endpoint_up", labels, e.admitted ? 1 : 0);
+            metrics_.set("hiro_endpoint_outstanding", labels, e.outstanding);
+            metrics_.set("hiro_endpoint_queued", labels, static_cast<double>(e.queued));
+            metrics_.set("hiro_endpoint_polled_busy", labels, e.polled_busy);
+            if (e.service_ms) metrics_.set("hiro_endpoint_service_seconds", labels, *e.service_ms / 1000.0);
+            if (e.predicted_ms) metrics_.set("hiro_endpoint_predicted_seconds", labels, *e.predicted_ms / 1000.0);
+            metrics_.set("hiro_endpoint_last_latency_seconds", labels, e.last_latency_ms / 1000.0);
+            metrics_.set("hiro_endpoint_last_predicted_seconds", labels, e.last_predicted_ms / 1000.0);
+            metrics_.set("hiro_endpoint_requests_total", labels, static_cast<double>(e.requests));
+            metrics_.set("hiro_endpoint_failures_total", labels, static_cast<double>(e.failures));
+            metrics_.set("hiro_endpoint_ejections_total", labels, static_cast<double>(e.ejections));
+        }
     }
 }
 
@@ -192,6 +225,7 @@ Task<void> Gateway::dispatch(const GatewayRequest& request, const std::string& p
     }
     if (path == "/metrics" && request.method == "GET") {
         metrics_.set("hiro_inflight_requests", inflight_.load());
+        publish_endpoint_metrics();
         const Headers headers{{"content-type", "text/plain; version=0.0.4"}};
         co_await client.respond(200, headers, metrics_.render());
         co_return;
@@ -246,6 +280,15 @@ Task<void> Gateway::handle_completion(const GatewayRequest& request, ClientStrea
     } catch (const core::Error& e) {
         invalid = e.what();
     }
+    std::optional<double> deadline_ms;
+    if (!request.deadline_ms.empty()) {
+        char* end = nullptr;
+        const double v = std::strtod(request.deadline_ms.c_str(), &end);
+        if (end == request.deadline_ms.c_str() || *end != '\0' || !(v > 0)) {
+            invalid = "the x-hiro-deadline-ms header must be a positive number of milliseconds (got '" + request.deadline_ms + "')";
+        }
+        deadline_ms = v;
+    }
     if (!invalid.empty()) {
         co_await respond_error(client, 400, invalid, "invalid_request_error", "invalid_request");
         co_return;
@@ -267,7 +310,7 @@ Task<void> Gateway::handle_completion(const GatewayRequest& request, ClientStrea
     }
     const InflightCount in_flight{inflight_};
     const auto start = std::chrono::steady_clock::now();
-    outcome.trace = co_await answer_completion(parsed, route->second, client, metrics_, next_request_id());
+    outcome.trace = co_await answer_completion(parsed, route->second, client, metrics_, next_request_id(), deadline_ms);
     metrics_.observe("hiro_request_duration_seconds", {route->second.name}, ms_since(start) / 1000.0);
 }
 

@@ -24,6 +24,7 @@ struct GatewayRequest {
     std::string authorization;  // the Authorization header
     std::string origin;         // the Origin header (browsers; CORS)
     std::string cors_headers;   // Access-Control-Request-Headers of a preflight
+    std::string deadline_ms;    // x-hiro-deadline-ms: the request's latency budget
     std::string body;
 };
 
@@ -62,6 +63,7 @@ private:
     bool authorized(const std::string& authorization, std::string& key_name) const;
     bool cors_allowed(const std::string& origin) const;
     std::string models_json() const;
+    void publish_endpoint_metrics();
     std::string readiness_json(bool& ready) const;
     void log_access(const GatewayRequest& request, const std::string& path, int status, double latency_ms, const Outcome& outcome);
 

@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "core/yaml_json.h"
+#include "server/config_section.h"
 #include "policy/confidence_estimator.h"
 #include "policy/registry.h"
 
@@ -18,142 +18,8 @@ namespace {
 using core::Error;
 using core::ErrorCode;
 
-// Reads one YAML map, remembering where it is for messages and refusing keys
-// it does not know (a typo must not silently fall back to a default).
-class Section {
-public:
-    Section(const YAML::Node& node, std::string path, const std::string& source) : node_(node), path_(std::move(path)), source_(source) {
-        if (!node_.IsMap()) fail(path_.empty() ? "the config must be a YAML map" : path_ + " must be a map");
-    }
-
-    [[noreturn]] void fail(const std::string& what) const { throw Error(ErrorCode::invalid_input, source_ + ": " + what); }
-    std::string key(const std::string& k) const { return path_.empty() ? k : path_ + "." + k; }
-
-    void allow_only(std::initializer_list<std::string> keys) const {
-        std::set<std::string> known(keys);
-        for (const auto& kv : node_) {
-            const auto k = kv.first.as<std::string>();
-            if (!known.count(k)) {
-                std::string list;
-                for (const auto& x : keys) list += (list.empty() ? "" : ", ") + x;
-                fail(key(k) + " is not a known key (known: " + list + ")");
-            }
-        }
-    }
-
-    bool has(const std::string& k) const { return static_cast<bool>(node_[k]); }
-    YAML::Node operator[](const std::string& k) const { return node_[k]; }
-
-    template <class T>
-    T get(const std::string& k, const char* want, T fallback) const {
-        const YAML::Node v = node_[k];
-        if (!v) return fallback;
-        try {
-            return v.as<T>();
-        } catch (const YAML::Exception&) {
-            fail(key(k) + " must be " + want);
-        }
-    }
-
-    template <class T>
-    T require(const std::string& k, const char* want) const {
-        if (!has(k)) fail(key(k) + " is missing");
-        return get<T>(k, want, T{});
-    }
-
-    std::string secret(const std::string& literal_key, const std::string& env_key) const {
-        if (has(literal_key)) return get<std::string>(literal_key, "a string", "");
-        if (!has(env_key)) return "";
-        const auto var = get<std::string>(env_key, "the name of an environment variable", "");
-        const char* value = std::getenv(var.c_str());
-        if (value == nullptr || *value == '\0') fail(key(env_key) + ": the environment variable " + var + " is not set");
-        return value;
-    }
-
-    const std::string& path() const { return path_; }
-    Section child(const std::string& k) const { return Section(node_[k], key(k), source_); }
-
-private:
-    YAML::Node node_;
-    std::string path_;
-    std::string source_;
-};
-
-std::chrono::milliseconds ms(double v) { return std::chrono::milliseconds(static_cast<long long>(v)); }
-
-core::Json request_defaults(const Section& s) {
-    if (!s.has("defaults")) return core::Json::object();
-    if (!s["defaults"].IsMap()) s.fail(s.key("defaults") + " must be a map of OpenAI request fields, e.g. {temperature: 0}");
-    core::Json defaults = core::yaml_to_json<core::Json>(s["defaults"]);
-    for (const char* owned : {"model", "stream", "stream_options", "messages", "prompt"}) {
-        if (defaults.contains(owned)) s.fail(s.key("defaults") + "." + owned + " cannot be defaulted: the request or hiro sets it");
-    }
-    return defaults;
-}
-
-TierSettings parse_tier(const Section& t) {
-    t.allow_only({"name", "kind", "model", "model_path", "threads", "context", "slots", "base_url", "api_key", "api_key_env", "ca_file",
-                  "timeout", "max_connections", "max_idle_connections", "max_concurrent", "queue_timeout_ms", "retries", "retry_budget_ms",
-                  "failover_on", "fallback", "circuit_breaker", "prices", "energy_j_per_token", "defaults"});
-    TierSettings s;
-    auto& spec = s.spec;
-    spec.name = t.require<std::string>("name", "a string");
-    spec.kind = t.require<std::string>("kind", "a string (local or openai)");
-    if (spec.kind == "local") {
-        spec.model_path = t.require<std::string>("model_path", "the path of a GGUF file");
-        spec.threads = t.get<int>("threads", "a whole number", 0);
-        spec.context = t.get<int>("context", "a whole number", spec.context);
-        spec.slots = t.get<int>("slots", "a whole number", 0);
-        if (spec.threads < 0 || spec.context < 0 || spec.slots < 0) t.fail(t.path() + ": threads, context and slots must not be negative");
-    } else if (spec.kind == "openai") {
-        spec.base_url = t.require<std::string>("base_url", "an http:// or https:// URL");
-        if (spec.base_url.rfind("http://", 0) != 0 && spec.base_url.rfind("https://", 0) != 0) {
-            t.fail(t.key("base_url") + " must be an http:// or https:// URL (got '" + spec.base_url + "')");
-        }
-        spec.ca_file = t.get<std::string>("ca_file", "the path of a PEM file", "");
-        spec.model = t.get<std::string>("model", "a string", spec.name);
-        spec.api_key = t.secret("api_key", "api_key_env");
-        const auto max_connections = t.get<long long>("max_connections", "a whole number", static_cast<long long>(spec.pool.max_connections));
-        const auto max_idle = t.get<long long>("max_idle_connections", "a whole number", static_cast<long long>(spec.pool.max_idle));
-        if (max_connections < 1 || max_idle < 0) t.fail(t.key("max_connections") + " must be at least 1 and max_idle_connections at least 0");
-        spec.pool = {static_cast<std::size_t>(max_connections), static_cast<std::size_t>(max_idle)};
-    } else {
-        t.fail(t.key("kind") + " must be local or openai (got '" + spec.kind + "')");
-    }
-    if (t.has("timeout")) {
-        Section to = t.child("timeout");
-        to.allow_only({"connect_ms", "first_byte_ms", "idle_ms"});
-        spec.timeouts.connect = ms(to.get<double>("connect_ms", "a number of milliseconds", static_cast<double>(spec.timeouts.connect.count())));
-        spec.timeouts.first_byte = ms(to.get<double>("first_byte_ms", "a number of milliseconds", static_cast<double>(spec.timeouts.first_byte.count())));
-        spec.timeouts.idle = ms(to.get<double>("idle_ms", "a number of milliseconds", static_cast<double>(spec.timeouts.idle.count())));
-    }
-    if (t.has("prices")) {
-        Section p = t.child("prices");
-        p.allow_only({"input", "output"});
-        spec.price = {p.get<double>("input", "USD per 1M input tokens", 0.0), p.get<double>("output", "USD per 1M output tokens", 0.0)};
-    }
-    spec.energy_j_per_token = t.get<double>("energy_j_per_token", "a number of joules", 0.0);
-    spec.defaults = request_defaults(t);
-    s.max_concurrent = t.get<int>("max_concurrent", "a whole number", 0);
-    s.queue_timeout = ms(t.get<double>("queue_timeout_ms", "a number of milliseconds", static_cast<double>(s.queue_timeout.count())));
-    s.retries = t.get<int>("retries", "a whole number", 0);
-    s.retry_budget = ms(t.get<double>("retry_budget_ms", "a number of milliseconds", 0.0));
-    s.failover_on = t.get<std::vector<int>>("failover_on", "a list of HTTP statuses", {});
-    if (s.max_concurrent < 0 || s.retries < 0 || s.retry_budget.count() < 0 || s.queue_timeout.count() < 0) {
-        t.fail(t.path() + ": max_concurrent, retries, retry_budget_ms and queue_timeout_ms must not be negative");
-    }
-    s.fallback = t.get<std::vector<std::string>>("fallback", "a list of tier names", {});
-    if (t.has("circuit_breaker")) {
-        Section b = t.child("circuit_breaker");
-        b.allow_only({"failures", "cooldown_ms"});
-        s.breaker_failures = b.get<int>("failures", "a whole number", s.breaker_failures);
-        s.breaker_cooldown = ms(b.get<double>("cooldown_ms", "a number of milliseconds", static_cast<double>(s.breaker_cooldown.count())));
-    }
-    return s;
-}
-
 PolicySettings parse_policy(const Section& p) {
-    p.allow_only({"name", "kind", "tiers", "thresholds", "params", "file", "confidence", "defaults", "models"});
+    p.allow_only({"name", "kind", "tiers", "thresholds", "params", "file", "confidence", "defaults", "models", "deadline_ms"});
     PolicySettings s;
     s.name = p.require<std::string>("name", "a string");
     std::string file;
@@ -179,6 +45,10 @@ PolicySettings parse_policy(const Section& p) {
         if (auto it = models.find(tier); it != models.end()) tier = it->second;
     }
     s.defaults = request_defaults(p);
+    if (p.has("deadline_ms")) {
+        s.deadline_ms = p.get<double>("deadline_ms", "a number of milliseconds", 0.0);
+        if (!(*s.deadline_ms > 0)) p.fail(p.key("deadline_ms") + " must be above 0");
+    }
     try {
         policy::make_policy(s.spec);
         policy::make_confidence_estimator(s.confidence);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@ struct PolicySettings {
     policy::PolicySpec spec;
     std::string confidence = "mean_logprob";  // the ConfidenceEstimator that scores live answers
     core::Json defaults = core::Json::object();  // request fields set where the client did not (e.g. temperature: 0)
+    std::optional<double> deadline_ms;  // latency budget: a tier predicted to miss it is passed over for the next
 };
 
 struct ApiKey {

@@ -39,13 +39,13 @@ std::optional<std::chrono::milliseconds> retry_after(const std::string& header) 
 
 }  // namespace
 
-GuardedTier::GuardedTier(TierSettings settings, std::unique_ptr<backends::Tier> tier, Metrics& metrics)
+GuardedTier::GuardedTier(TierSettings settings, std::unique_ptr<backends::EndpointPool> tier, Metrics& metrics)
     : settings_(std::move(settings)),
       tier_(std::move(tier)),
       metrics_(metrics),
       breaker_(settings_.breaker_failures, settings_.breaker_cooldown) {
     const int slots = settings_.max_concurrent > 0 ? settings_.max_concurrent : tier_->capacity();
-    if (slots > 0) slots_ = std::make_unique<AsyncSemaphore>(slots);
+    if (slots > 0) slots_ = std::make_unique<backends::AsyncSemaphore>(slots);
 }
 
 Task<void> GuardedTier::wait_to_retry(const TierFailure& failure, int attempt, Clock::time_point budget_end) {
@@ -72,7 +72,7 @@ Task<core::Answer> GuardedTier::generate(const core::Query& query, const backend
     }
     // The request's outcome, not each attempt's, is what the circuit breaker counts.
     for (int attempt = 0;; ++attempt) {
-        SemaphoreUnit slot;
+        backends::SemaphoreUnit slot;
         if (slots_) {
             if (!co_await slots_->acquire(settings_.queue_timeout)) {
                 metrics_.add("hiro_upstream_errors_total", {tier, "busy"});
@@ -82,7 +82,7 @@ Task<core::Answer> GuardedTier::generate(const core::Query& query, const backend
                                       std::to_string(settings_.max_concurrent > 0 ? settings_.max_concurrent : tier_->capacity()) +
                                       " requests at once)");
             }
-            slot = SemaphoreUnit(slots_.get());
+            slot = backends::SemaphoreUnit(slots_.get());
         }
         std::optional<TierFailure> failure;
         try {
@@ -100,7 +100,8 @@ Task<core::Answer> GuardedTier::generate(const core::Query& query, const backend
         } catch (const TierFailure& f) {
             failure.emplace(f);
         }
-        slot = SemaphoreUnit();
+        slot = backends::SemaphoreUnit();
+        if (failure->kind() == FailureKind::overflow) throw *failure;  // a decision to move on, not a fault
         const auto& failover = settings_.failover_on;
         if (failure->kind() == FailureKind::client_error &&
             std::find(failover.begin(), failover.end(), failure->status()) != failover.end()) {
@@ -134,8 +135,17 @@ Task<core::Answer> GuardedTier::generate(const core::Query& query, const backend
 
 core::Json GuardedTier::readiness() const {
     const char* circuit = breaker_.state();
+    core::Json endpoints = core::Json::array();
+    bool any_admitted = false;
+    for (const auto& e : tier_->status()) {
+        any_admitted = any_admitted || e.admitted;
+        core::Json j = {{"name", e.name}, {"admitted", e.admitted}, {"outstanding", e.outstanding}};
+        if (!e.why_not.empty()) j["why_not"] = e.why_not;
+        endpoints.push_back(std::move(j));
+    }
     std::lock_guard lock(outcome_mutex_);
-    core::Json r = {{"ready", std::string_view(circuit) != "open" && !last_failed_}, {"circuit", circuit}};
+    core::Json r = {{"ready", std::string_view(circuit) != "open" && !last_failed_ && any_admitted}, {"circuit", circuit}};
+    if (endpoints.size() > 1) r["endpoints"] = std::move(endpoints);
     if (!last_error_.empty()) {
         r["last_error"] = last_error_;
         r["last_error_age_s"] = std::chrono::duration<double>(std::chrono::system_clock::now() - last_error_at_).count();

@@ -5,14 +5,17 @@
 #include <mutex>
 #include <optional>
 
+#include "backends/endpoint_pool.h"
 #include "backends/tier.h"
 #include "backends/tier_failure.h"
-#include "server/async_semaphore.h"
+#include "backends/async_semaphore.h"
 #include "server/circuit_breaker.h"
 #include "server/gateway_config.h"
 #include "server/metrics.h"
 
 namespace hiro::server {
+
+using backends::Task;
 
 // A tier behind the guards the config gives it: a bound on requests at once
 // (waiting at most queue_timeout for a slot), a circuit breaker that skips it
@@ -24,15 +27,17 @@ namespace hiro::server {
 // gateway's metrics. All waiting is on timers: no thread is held.
 class GuardedTier {
 public:
-    GuardedTier(TierSettings settings, std::unique_ptr<backends::Tier> tier, Metrics& metrics);
+    GuardedTier(TierSettings settings, std::unique_ptr<backends::EndpointPool> tier, Metrics& metrics);
 
     const std::string& name() const { return settings_.spec.name; }
     const TierSettings& settings() const { return settings_; }
-    backends::Tier& tier() { return *tier_; }
+    backends::EndpointPool& tier() { return *tier_; }
+    const backends::EndpointPool& tier() const { return *tier_; }
 
     // Whether the tier can take requests, as far as hiro has seen: its
-    // circuit is not open and its last request did not fail for want of a
-    // connection. With its circuit state and last failure, for /ready.
+    // circuit is not open, its last request did not fail for want of a
+    // connection, and one of its endpoints is admitted. With its circuit
+    // state, last failure and endpoints, for /ready.
     core::Json readiness() const;
 
     // Throws backends::TierFailure when every attempt failed or the tier was
@@ -44,10 +49,10 @@ private:
     Task<void> wait_to_retry(const backends::TierFailure& failure, int attempt, std::chrono::steady_clock::time_point budget_end);
 
     TierSettings settings_;
-    std::unique_ptr<backends::Tier> tier_;
+    std::unique_ptr<backends::EndpointPool> tier_;
     Metrics& metrics_;
     CircuitBreaker breaker_;
-    std::unique_ptr<AsyncSemaphore> slots_;  // null: unlimited
+    std::unique_ptr<backends::AsyncSemaphore> slots_;  // null: unlimited
     mutable std::mutex outcome_mutex_;
     bool last_failed_ = false;
     std::string last_error_;

@@ -189,7 +189,7 @@ Task<void> serve(std::shared_ptr<Connection> c, Gateway& gateway) {
             const bool keep_alive = req.keep_alive();
             const GatewayRequest request{std::string(req.method_string()), std::string(req.target()), std::string(req[http::field::authorization]),
                                          std::string(req[http::field::origin]), std::string(req[http::field::access_control_request_headers]),
-                                         std::move(req.body())};
+                                         std::string(req["x-hiro-deadline-ms"]), std::move(req.body())};
             ClientConnection client(socket, deadline, keep_alive);
             c->answering = true;
             watch(c);

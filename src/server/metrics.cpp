@@ -36,9 +36,9 @@ void Metrics::counter(const std::string& name, const std::string& help, std::vec
     families_[name] = Family{"counter", help, std::move(label_names), {}, {}};
 }
 
-void Metrics::gauge(const std::string& name, const std::string& help) {
+void Metrics::gauge(const std::string& name, const std::string& help, std::vector<std::string> label_names) {
     std::lock_guard lock(mutex_);
-    families_[name] = Family{"gauge", help, {}, {}, {}};
+    families_[name] = Family{"gauge", help, std::move(label_names), {}, {}};
 }
 
 void Metrics::histogram(const std::string& name, const std::string& help, std::vector<std::string> label_names,
@@ -52,9 +52,11 @@ void Metrics::add(const std::string& name, const std::vector<std::string>& label
     family(name).series[labels].value += value;
 }
 
-void Metrics::set(const std::string& name, double value) {
+void Metrics::set(const std::string& name, double value) { set(name, {}, value); }
+
+void Metrics::set(const std::string& name, const std::vector<std::string>& labels, double value) {
     std::lock_guard lock(mutex_);
-    family(name).series[{}].value = value;
+    family(name).series[labels].value = value;
 }
 
 void Metrics::observe(const std::string& name, const std::vector<std::string>& labels, double value) {

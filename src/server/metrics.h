@@ -16,11 +16,13 @@ class Metrics {
 public:
     void add(const std::string& counter, const std::vector<std::string>& labels, double value = 1.0);
     void set(const std::string& gauge, double value);
+    // A gauge's value, or a counter kept elsewhere (an endpoint's requests), copied at scrape time.
+    void set(const std::string& metric, const std::vector<std::string>& labels, double value);
     void observe(const std::string& histogram, const std::vector<std::string>& labels, double value);
 
     // Declares a metric (help text, label names, histogram buckets) once at start.
     void counter(const std::string& name, const std::string& help, std::vector<std::string> label_names);
-    void gauge(const std::string& name, const std::string& help);
+    void gauge(const std::string& name, const std::string& help, std::vector<std::string> label_names = {});
     void histogram(const std::string& name, const std::string& help, std::vector<std::string> label_names,
                    std::vector<double> buckets);
 

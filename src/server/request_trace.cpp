@@ -22,6 +22,8 @@ core::Json RequestTrace::json() const {
         core::Json t = {{"tier", a.tier}, {"outcome", a.outcome}, {"latency_ms", a.latency_ms}, {"cost_usd", a.cost_usd}, {"tokens", a.tokens}};
         if (a.confidence) t["confidence"] = std::isfinite(*a.confidence) ? core::Json(*a.confidence) : core::Json(nullptr);
         if (a.threshold) t["threshold"] = *a.threshold;
+        if (!a.endpoint.empty()) t["endpoint"] = a.endpoint;
+        if (!a.overflow.empty()) t["overflow"] = a.overflow;
         if (!a.error.empty()) t["error"] = a.error;
         if (!a.failure.empty()) t["failure"] = a.failure;
         if (!a.note.empty()) t["note"] = a.note;

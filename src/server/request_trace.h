@@ -11,7 +11,8 @@ namespace hiro::server {
 // One tier asked while answering a request.
 struct Attempt {
     std::string tier;
-    std::string outcome;  // accepted, rejected, failed, streamed
+    std::string endpoint;  // which endpoint of the tier's pool answered
+    std::string outcome;  // accepted, rejected, failed, streamed, overflow
     std::optional<double> confidence;
     std::optional<double> threshold;
     double latency_ms = 0.0;
@@ -21,6 +22,7 @@ struct Attempt {
     std::string error;
     std::string failure;  // the FailureKind, when failed
     std::string note;     // why an outcome is what it is, when that is not obvious
+    std::string overflow; // why the tier was passed over for the next: "predicted 2.3 s > budget 1.0 s"
 };
 
 // What happened to a request, as the client, the metrics and the access log

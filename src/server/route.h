@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct Route {
     core::Json defaults = core::Json::object();  // request fields the policy sets where the client did not
     std::vector<GuardedTier*> tiers;   // parallel to policy->tiers()
     std::vector<std::vector<GuardedTier*>> fallbacks;  // per position: who takes over on failure
+    std::optional<double> deadline_ms;  // the latency budget of its requests (a request's x-hiro-deadline-ms overrides it)
 };
 
 }  // namespace hiro::server

@@ -7,9 +7,8 @@
 
 #include "backends/task.h"
 
-namespace hiro::server {
+namespace hiro::backends {
 
-using backends::Task;
 
 // A counting semaphore that coroutines on any I/O thread await without
 // holding their thread: a request waiting for a free slot of a tier costs a
@@ -52,4 +51,4 @@ private:
     AsyncSemaphore* semaphore_ = nullptr;
 };
 
-}  // namespace hiro::server
+}  // namespace hiro::backends

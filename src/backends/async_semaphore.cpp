@@ -1,4 +1,4 @@
-#include "server/async_semaphore.h"
+#include "backends/async_semaphore.h"
 
 #include <algorithm>
 
@@ -8,7 +8,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-namespace hiro::server {
+namespace hiro::backends {
 
 namespace asio = boost::asio;
 
@@ -66,4 +66,4 @@ std::size_t AsyncSemaphore::waiting() const {
     return waiters_.size();
 }
 
-}  // namespace hiro::server
+}  // namespace hiro::backends
