@@ -86,8 +86,10 @@ EndpointPool::EndpointPool(std::string name, PoolSettings settings, std::vector<
         auto e = std::make_unique<Endpoint>();
         e->tier = std::move(tier);
         e->settings = std::move(s);
-        const int limit = e->settings.max_concurrent > 0 ? e->settings.max_concurrent : e->tier->capacity();
-        if (limit > 0 && endpoints.size() > 1) e->slots = std::make_unique<AsyncSemaphore>(limit);
+        // A lone local model is bounded by its tier's guard already; in a pool each endpoint is bounded here.
+        const int own = endpoints.size() > 1 ? e->tier->capacity() : 0;
+        const int limit = e->settings.max_concurrent > 0 ? e->settings.max_concurrent : own;
+        if (limit > 0) e->slots = std::make_unique<AsyncSemaphore>(limit);
         if (!e->settings.probe_url.empty()) e->probe = std::make_unique<HttpClient>(HttpUrl::parse(e->settings.probe_url));
         endpoints_.push_back(std::move(e));
     }
