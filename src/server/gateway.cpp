@@ -356,14 +356,18 @@ void Gateway::log_access(const GatewayRequest& request, const std::string& path,
     if (const auto& t = outcome.trace) {
         entry["id"] = t->id;
         entry["route"] = t->route;
-        Json tried = Json::array();
+        Json tried = Json::array(), attempts = Json::array();
         std::int64_t prompt = 0, completion = 0;
         for (const auto& a : t->attempts) {
             tried.push_back(a.tier + ":" + a.outcome);
+            Json attempt = {{"tier", a.tier}, {"outcome", a.outcome}, {"latency_ms", a.latency_ms}};
+            if (!a.endpoint.empty()) attempt["endpoint"] = a.endpoint;
+            attempts.push_back(std::move(attempt));
             prompt += a.prompt_tokens;
             completion += a.tokens;
         }
         entry["tiers"] = std::move(tried);
+        entry["attempts"] = std::move(attempts);  // each tier's own latency: service times for `hiro simulate cluster`
         entry["answered_by"] = t->answered_by.empty() ? Json(nullptr) : Json(t->answered_by);
         entry["stopped"] = t->stopped;
         entry["prompt_tokens"] = prompt;
