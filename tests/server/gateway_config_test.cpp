@@ -129,3 +129,72 @@ TEST(GatewayConfig, PolicyFilesKeepTheirConfidenceSignalAndMapTheirModelsToTiers
 
 }  // namespace
 }  // namespace hiro::server
+
+namespace hiro::server {
+namespace {
+
+TEST(GatewayConfig, ReadsAnEndpointPool) {
+    const GatewayConfig c = parse_gateway_config(R"(
+tiers:
+  - name: edge
+    balance: least_load
+    health: {path: /health, interval_ms: 500, timeout_ms: 200}
+    load: {source: metrics, interval_ms: 250}
+    ejection: {after_failures: 2, base_ms: 3000}
+    slow_start_ms: 4000
+    queue_timeout_ms: 700
+    timeout: {first_byte_ms: 900}
+    prices: {input: 0.1, output: 0.2}
+    endpoints:
+      - {base_url: 'http://10.0.0.1:8080/v1', weight: 2, tags: [math, en], max_concurrent: 1}
+      - {name: box-b, base_url: 'http://10.0.0.2:8080/v1', model: qwen}
+      - {model_path: /models/small.gguf, threads: 1}
+policies:
+  - {name: fast, kind: single, tiers: [edge], deadline_ms: 1200}
+)",
+                                                 "gw.yaml");
+    const auto& spec = c.tiers.at(0).spec;
+    EXPECT_EQ(spec.balancing.balance, "least_load");
+    EXPECT_EQ(spec.balancing.health_interval.count(), 500);
+    EXPECT_EQ(spec.balancing.health_timeout.count(), 200);
+    EXPECT_EQ(spec.balancing.load_source, "metrics");
+    EXPECT_EQ(spec.balancing.load_interval.count(), 250);
+    EXPECT_EQ(spec.balancing.eject_after, 2);
+    EXPECT_EQ(spec.balancing.ejection.count(), 3000);
+    EXPECT_EQ(spec.balancing.slow_start.count(), 4000);
+    EXPECT_EQ(spec.balancing.queue_timeout.count(), 700);
+    ASSERT_EQ(spec.endpoints.size(), 3u);
+    const auto& a = spec.endpoints[0];
+    EXPECT_EQ(a.kind, "openai");
+    EXPECT_EQ(a.model, "edge");  // the tier's name, as for a one-endpoint tier
+    EXPECT_EQ(a.endpoint.weight, 2);
+    EXPECT_THAT(a.endpoint.tags, testing::ElementsAre("math", "en"));
+    EXPECT_EQ(a.endpoint.max_concurrent, 1);
+    EXPECT_EQ(a.timeouts.first_byte.count(), 900);  // the tier's shared settings reach each endpoint
+    EXPECT_EQ(a.price.output_per_million, 0.2);
+    EXPECT_EQ(spec.endpoints[1].endpoint.name, "box-b");
+    EXPECT_EQ(spec.endpoints[1].model, "qwen");
+    EXPECT_EQ(spec.endpoints[2].kind, "local");
+    EXPECT_EQ(spec.endpoints[2].threads, 1);
+    EXPECT_EQ(c.policies.at(0).deadline_ms, 1200);
+}
+
+TEST(GatewayConfig, PoolErrorsNameTheKey) {
+    const std::string pool = "tiers:\n  - name: edge\n";
+    EXPECT_THAT(error_of(pool + "    endpoints: []\n"), HasSubstr("tiers[0].endpoints must list at least one endpoint"));
+    EXPECT_THAT(error_of(pool + "    endpoints: [{base_url: 'http://x:1/v1', wieght: 2}]\n"), HasSubstr("tiers[0].endpoints[0].wieght is not a known key"));
+    EXPECT_THAT(error_of(pool + "    endpoints: [{base_url: 'http://x:1/v1', weight: 0}]\n"), HasSubstr("weight must be above 0"));
+    EXPECT_THAT(error_of(pool + "    base_url: 'http://x:1/v1'\n    endpoints: [{base_url: 'http://x:1/v1'}]\n"),
+                HasSubstr("tiers[0].base_url belongs to each of tiers[0].endpoints"));
+    EXPECT_THAT(error_of(pool + "    balance: fastest\n    endpoints: [{base_url: 'http://x:1/v1'}]\n"),
+                HasSubstr("tiers[0].balance: unknown balance 'fastest' (known: least_load, least_outstanding, round_robin)"));
+    EXPECT_THAT(error_of(pool + "    load: {source: prometheus}\n    endpoints: [{base_url: 'http://x:1/v1'}]\n"),
+                HasSubstr("tiers[0].load.source must be metrics"));
+    EXPECT_THAT(error_of(pool + "    health: {path: health}\n    endpoints: [{base_url: 'http://x:1/v1'}]\n"),
+                HasSubstr("tiers[0].health.path must start with /"));
+    EXPECT_THAT(error_of(tiers + "policies:\n  - {name: p, kind: single, tiers: [edge], deadline_ms: 0}\n"),
+                HasSubstr("policies[0].deadline_ms must be above 0"));
+}
+
+}  // namespace
+}  // namespace hiro::server
