@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/output_files.h"
@@ -13,6 +14,7 @@
 #include "core/outcome_reader.h"
 #include "eval/svg_chart.h"
 #include "hi/hi_experiment.h"
+#include "sim/edge_cluster.h"
 #include "sim/sim_report.h"
 
 namespace hiro::cli {
@@ -149,6 +151,119 @@ void run_simulate(SimulateArgs& a) {
     }
 }
 
+// hiro simulate cluster: the gateway's edge pool with overflow to the cloud.
+struct ClusterArgs {
+    sim::ClusterOptions options;
+    std::string service, cloud;
+    std::optional<double> service_ms, cloud_ms;
+    std::vector<double> rates, multiples;
+    std::string json, plot;
+};
+
+// Times from FILE or the single value; `option` names the options in errors.
+std::vector<double> cluster_times(const std::string& file, const std::optional<double>& ms, const std::string& option) {
+    if (!file.empty()) return sim::read_ms_samples(file);
+    if (*ms <= 0) throw core::Error(core::ErrorCode::invalid_input, fmt::format("{}-ms must be positive (got {})", option, *ms));
+    return {*ms};
+}
+
+void positive_list(const std::vector<double>& values, const char* option) {
+    for (double v : values) {
+        if (!(v > 0)) throw core::Error(core::ErrorCode::invalid_input, fmt::format("{} takes positive numbers (got {})", option, v));
+    }
+}
+
+// p95 (as a multiple of the deadline, so both fit one axis) and the cloud share against the load.
+void write_cluster_plot(const sim::ClusterOptions& o, const std::vector<sim::ClusterResult>& levels, const std::string& path) {
+    const bool deadline = o.deadline_ms > 0;
+    const double unit = deadline ? o.deadline_ms : sim::mean_of(o.service_ms);
+    eval::SvgChart chart(fmt::format("{} endpoints x {} slot{}, overflow to the cloud", o.endpoints, o.slots, o.slots == 1 ? "" : "s"),
+                         "offered load (multiple of the pool's capacity)",
+                         deadline ? "p95 latency / deadline;  share of requests" : "p95 latency / mean service;  share of requests");
+    std::vector<std::pair<double, double>> p95, share, model;
+    for (const auto& r : levels) {
+        p95.emplace_back(r.load, r.p95_ms / unit);
+        share.emplace_back(r.load, r.cloud_share);
+        model.emplace_back(r.load, r.mmc_cloud_share);
+    }
+    chart.add_line(std::move(p95), deadline ? "p95 latency / deadline" : "p95 latency / mean service", "#1f77b4");
+    chart.add_line(std::move(share), "cloud share (simulated)", "#d62728");
+    chart.add_line(std::move(model), "cloud share (M/M/c model)", "#d62728", true);
+    chart.add_note(fmt::format("edge service {:.0f} ms mean, capacity {:.3g} req/s; {}; {} requests per level", sim::mean_of(o.service_ms),
+                               sim::capacity_per_s(o), deadline ? fmt::format("deadline {:.0f} ms", o.deadline_ms) : std::string("no deadline"),
+                               o.requests));
+    chart.write(path);
+}
+
+void run_cluster(ClusterArgs& a) {
+    sim::ClusterOptions& o = a.options;
+    if (o.endpoints < 1) throw core::Error(core::ErrorCode::invalid_input, "--endpoints must be at least 1");
+    if (o.slots < 1) throw core::Error(core::ErrorCode::invalid_input, "--slots must be at least 1");
+    if (o.requests < 1) throw core::Error(core::ErrorCode::invalid_input, "--requests must be at least 1");
+    if (!(o.deadline_ms >= 0)) throw core::Error(core::ErrorCode::invalid_input, "--deadline-ms must be positive (or 0: no deadline)");
+    if (!(o.cloud_usd >= 0)) throw core::Error(core::ErrorCode::invalid_input, "--cloud-usd must not be negative");
+    if (a.service.empty() && !a.service_ms) throw core::Error(core::ErrorCode::invalid_input, "give the edge service times: --service FILE or --service-ms X");
+    o.service_ms = cluster_times(a.service, a.service_ms, "--service");
+    if (!a.cloud.empty() || a.cloud_ms) {
+        o.cloud_ms = cluster_times(a.cloud, a.cloud_ms, "--cloud");
+    } else if (o.deadline_ms > 0) {
+        throw core::Error(core::ErrorCode::invalid_input, "--deadline-ms overflows requests to the cloud: give its latency with --cloud FILE or --cloud-ms X");
+    }
+    positive_list(a.rates, "--rates");
+    positive_list(a.multiples, "--capacity-multiples");
+    std::vector<double> rates = a.rates;
+    if (rates.empty()) {
+        if (a.multiples.empty()) a.multiples = {0.25, 0.5, 1, 2, 4};
+        for (double m : a.multiples) rates.push_back(m * sim::capacity_per_s(o));
+    }
+
+    // A level of the default size takes milliseconds; say where long runs are.
+    const bool long_run = static_cast<double>(rates.size()) * static_cast<double>(o.requests + o.warmup) >= 1e6;
+    std::vector<sim::ClusterResult> levels;
+    for (std::size_t i = 0; i < rates.size(); ++i) {
+        if (long_run) spdlog::info("level {}/{}: {:.3g} requests/s, {} requests", i + 1, rates.size(), rates[i], o.requests + o.warmup);
+        levels.push_back(sim::simulate_cluster(o, rates[i]));
+    }
+    if (a.json != "-") sim::print_cluster_table(std::cout, o, levels);
+    if (!a.plot.empty()) {
+        write_cluster_plot(o, levels, a.plot);
+        if (a.json != "-") spdlog::info("wrote {}", a.plot);
+    }
+    if (!a.json.empty()) {
+        write_json(a.json, sim::to_json(o, levels));
+        if (a.json != "-") spdlog::info("wrote {}", a.json);
+    }
+}
+
+void add_cluster_command(CLI::App& simulate) {
+    auto a = std::make_shared<ClusterArgs>();
+    CLI::App* cmd = simulate.add_subcommand("cluster", "A pool of edge endpoints with overflow to the cloud, decided as hiro serve decides it");
+    cmd->footer(
+        "ENDPOINTS edge endpoints (e.g. llama-server processes) each decode SLOTS requests at once; hiro queues the rest per\n"
+        "endpoint (FIFO). Requests arrive as a Poisson stream. Each one goes to the less loaded of two endpoints drawn at random\n"
+        "(power of two choices, least outstanding); if that endpoint's learnt service time says the request would not finish\n"
+        "within its deadline (core::ServiceEstimate, the gateway's rule) it goes to the cloud at once (unlimited capacity).\n"
+        "Per load level: p50/p95/p99 latency, cloud share (and what an M/M/c model says it must be), edge utilisation, queue\n"
+        "wait and cloud cost per 1,000 requests. Times files: one number of milliseconds per line, `#` comments.");
+    cmd->add_option("--endpoints", a->options.endpoints, "edge endpoints in the pool")->capture_default_str();
+    cmd->add_option("--slots", a->options.slots, "requests each endpoint decodes at once")->capture_default_str();
+    auto* service = cmd->add_option("--service", a->service, "file of edge service times (ms), drawn uniformly");
+    cmd->add_option("--service-ms", a->service_ms, "one constant edge service time (ms)")->excludes(service);
+    auto* cloud = cmd->add_option("--cloud", a->cloud, "file of cloud latencies (ms), drawn uniformly");
+    cmd->add_option("--cloud-ms", a->cloud_ms, "one constant cloud latency (ms)")->excludes(cloud);
+    cmd->add_option("--deadline-ms", a->options.deadline_ms, "every request's latency budget (ms); 0 = none, never overflow")->capture_default_str();
+    auto* rates = cmd->add_option("--rates", a->rates, "load levels in requests/s, comma-separated")->delimiter(',');
+    cmd->add_option("--capacity-multiples", a->multiples, "load levels as multiples of the pool's capacity (endpoints x slots / mean service) "
+                    "[default: 0.25,0.5,1,2,4]")->delimiter(',')->excludes(rates);
+    cmd->add_option("--requests", a->options.requests, "measured requests per load level")->capture_default_str();
+    cmd->add_option("--warmup", a->options.warmup, "requests simulated first and not measured")->capture_default_str();
+    cmd->add_option("--seed", a->options.seed, "seed of arrivals, endpoint choices and drawn times")->capture_default_str();
+    cmd->add_option("--cloud-usd", a->options.cloud_usd, "price of one cloud request (USD), for the cost per 1,000 requests")->capture_default_str();
+    cmd->add_option("--json", a->json, "write the report as JSON to this file ('-' = stdout, no table)");
+    cmd->add_option("--plot", a->plot, "write p95 latency and cloud share against the load as SVG");
+    cmd->callback([a] { run_cluster(*a); });
+}
+
 }  // namespace
 
 void add_simulate_command(CLI::App& app) {
@@ -181,7 +296,11 @@ void add_simulate_command(CLI::App& app) {
     cmd->add_option("--seed", a->options.seed, "seed of arrivals, losses and replay offsets")->capture_default_str();
     cmd->add_option("--json", a->json, "write the report as JSON to this file ('-' = stdout, no table)");
     cmd->add_option("--plot", a->plot, "write the latency distribution (cumulative) of every strategy as SVG");
-    cmd->callback([a] { run_simulate(*a); });
+    add_cluster_command(*cmd);
+    // `hiro simulate cluster` runs its own callback; this one is for the device simulation only.
+    cmd->callback([a, cmd] {
+        if (!cmd->got_subcommand("cluster")) run_simulate(*a);
+    });
 }
 
 }  // namespace hiro::cli
