@@ -90,6 +90,7 @@ EndpointPool::EndpointPool(std::string name, PoolSettings settings, std::vector<
         const int own = endpoints.size() > 1 ? e->tier->capacity() : 0;
         const int limit = e->settings.max_concurrent > 0 ? e->settings.max_concurrent : own;
         if (limit > 0) e->slots = std::make_unique<AsyncSemaphore>(limit);
+        tagged_ = tagged_ || !e->settings.tags.empty();
         if (!e->settings.probe_url.empty()) e->probe = std::make_unique<HttpClient>(HttpUrl::parse(e->settings.probe_url));
         endpoints_.push_back(std::move(e));
     }
@@ -120,7 +121,7 @@ int EndpointPool::slots(const Endpoint& e) const {
     return std::numeric_limits<int>::max();  // nothing says it queues
 }
 
-Endpoint* EndpointPool::choose(const std::vector<Endpoint*>& tried) {
+Endpoint* EndpointPool::choose(const std::vector<Endpoint*>& tried, const std::string& tag) {
     thread_local std::mt19937_64 rng{std::random_device{}()};
     const auto now = Clock::now();
     std::vector<Endpoint*> eligible;
@@ -128,6 +129,7 @@ Endpoint* EndpointPool::choose(const std::vector<Endpoint*>& tried) {
     std::lock_guard lock(mutex_);
     for (auto& e : endpoints_) {
         if (!admitted(*e, now) || std::find(tried.begin(), tried.end(), e.get()) != tried.end()) continue;
+        if (!tag.empty() && std::find(e->settings.tags.begin(), e->settings.tags.end(), tag) == e->settings.tags.end()) continue;
         double weight = e->settings.weight;
         if (settings_.slow_start.count() > 0 && now - e->admitted_at < settings_.slow_start) {
             weight *= std::max(0.1, std::chrono::duration<double>(now - e->admitted_at) / settings_.slow_start);
@@ -189,8 +191,15 @@ Task<core::Answer> EndpointPool::generate(const core::Query& query, const AskOpt
     const auto start = Clock::now();
     std::vector<Endpoint*> tried;
     std::optional<TierFailure> last;
+    const std::string tag = tagged_ ? options.task : "";
     for (;;) {
-        Endpoint* e = choose(tried);
+        Endpoint* e = choose(tried, tag);
+        if (e == nullptr && !tag.empty()) {
+            if (options.can_pass_on) {
+                throw TierFailure(FailureKind::overflow, 0, "", "no admitted endpoint is tagged '" + tag + "'");
+            }
+            e = choose(tried, "");  // the last tier a request has: any endpoint rather than none
+        }
         if (e == nullptr) {
             if (last) throw *last;
             throw TierFailure(FailureKind::busy, 0, "", unavailable());
@@ -244,7 +253,7 @@ Task<core::Answer> EndpointPool::generate(const core::Query& query, const AskOpt
 Task<std::string> EndpointPool::embed(const core::Json& request) {
     std::vector<Endpoint*> tried;
     std::optional<TierFailure> last;
-    while (Endpoint* e = choose(tried)) {
+    while (Endpoint* e = choose(tried, "")) {
         tried.push_back(e);
         Outstanding counted(e->outstanding);
         std::optional<TierFailure> failure;

@@ -87,7 +87,7 @@ public:
     std::size_t size() const { return endpoints_.size(); }
 
 private:
-    Endpoint* choose(const std::vector<Endpoint*>& tried);
+    Endpoint* choose(const std::vector<Endpoint*>& tried, const std::string& tag);
     void start_probes();
     Task<void> probe(Endpoint& e);
     void record_success(Endpoint& e, double latency_ms, double predicted_ms);
@@ -100,6 +100,7 @@ private:
     std::string name_;
     PoolSettings settings_;
     std::vector<std::unique_ptr<Endpoint>> endpoints_;
+    bool tagged_ = false;  // some endpoint has tags: tasks choose among them
     mutable std::mutex mutex_;  // the endpoints' health, ejection and estimates
     std::atomic<std::uint64_t> turn_{0};
     boost::asio::io_context probes_;

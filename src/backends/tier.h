@@ -34,6 +34,11 @@ struct AskOptions {
     // budget. A tier that predicts it cannot answer in time throws a
     // TierFailure of kind overflow at once instead of queueing the request.
     std::optional<double> budget_ms;
+    // The query's task, as a task router predicts it: a pool with tagged
+    // endpoints sends it only to endpoints tagged with it. When none is
+    // admitted, it refuses the request (overflow) if `can_pass_on`, else asks any.
+    std::string task;
+    bool can_pass_on = false;
 };
 
 // One model tier: the in-process llama.cpp engine, an OpenAI-compatible

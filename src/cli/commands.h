@@ -12,6 +12,7 @@ void add_bench_command(CLI::App& app);
 void add_record_command(CLI::App& app);
 void add_fit_confidence_command(CLI::App& app);
 void add_router_command(CLI::App& app);
+void add_router_tasks_command(CLI::App& router);  // `hiro router tasks`, under the router command
 void add_calibrate_command(CLI::App& app);
 void add_hi_command(CLI::App& app);
 void add_simulate_command(CLI::App& app);

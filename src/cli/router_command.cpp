@@ -283,6 +283,7 @@ void run_router_train(const RouterArgs& args) {
 void add_router_command(CLI::App& app) {
     CLI::App* router = app.add_subcommand("router", "Train and measure routers that pick a model before any model runs");
     router->require_subcommand(1);
+    add_router_tasks_command(*router);
     auto args = std::make_shared<RouterArgs>();
     CLI::App* cmd = router->add_subcommand("train", "Fit routers on recorded outcomes and report them on held-out queries");
     cmd->footer(

@@ -66,6 +66,7 @@ public:
           deadline_ms_(deadline_ms) {
         trace_.id = id;
         trace_.route = route.name;
+        if (route.task_router) task_ = trace_.task = route.task_router->predict(text_);
     }
 
     const RequestTrace& trace() const { return trace_; }
@@ -152,6 +153,8 @@ private:
         backends::AskOptions o;
         o.need_logprobs = need_logprobs;
         o.stream = stream;
+        o.task = task_;
+        o.can_pass_on = has_next;
         if (deadline_ms_ && has_next) o.budget_ms = *deadline_ms_ - std::chrono::duration<double, std::milli>(Clock::now() - start_).count();
         return o;
     }
@@ -361,6 +364,7 @@ private:
     std::string retry_after_;
     bool finished_ = false;
     std::optional<double> deadline_ms_;  // the request's latency budget
+    std::string task_;                   // what the route's task router predicts the query is
     Clock::time_point start_ = Clock::now();
 };
 

@@ -99,13 +99,13 @@ Gateway::Gateway(GatewayConfig config)
     };
     const std::shared_ptr<const policy::ConfidenceEstimator> default_confidence = policy::make_confidence_estimator("mean_logprob");
     for (const auto& t : config_.tiers) {
-        Route route{t.spec.name, policy::make_policy({"single", {t.spec.name}, {}, {}}), default_confidence, {}, Json::object(), {}, {}, {}};
+        Route route{t.spec.name, policy::make_policy({"single", {t.spec.name}, {}, {}}), default_confidence, {}, Json::object(), {}, {}, {}, nullptr};
         bind(route);
         routes_[t.spec.name] = std::move(route);
     }
     for (const auto& p : config_.policies) {
         Route route{p.name, policy::make_policy(p.spec), policy::make_confidence_estimator(p.confidence), p.spec.thresholds, p.defaults, {}, {},
-                    p.deadline_ms};
+                    p.deadline_ms, p.task_router};
         bind(route);
         routes_[p.name] = std::move(route);
     }

@@ -19,7 +19,7 @@ using core::Error;
 using core::ErrorCode;
 
 PolicySettings parse_policy(const Section& p) {
-    p.allow_only({"name", "kind", "tiers", "thresholds", "params", "file", "confidence", "defaults", "models", "deadline_ms"});
+    p.allow_only({"name", "kind", "tiers", "thresholds", "params", "file", "confidence", "defaults", "models", "deadline_ms", "task_router"});
     PolicySettings s;
     s.name = p.require<std::string>("name", "a string");
     std::string file;
@@ -48,6 +48,13 @@ PolicySettings parse_policy(const Section& p) {
     if (p.has("deadline_ms")) {
         s.deadline_ms = p.get<double>("deadline_ms", "a number of milliseconds", 0.0);
         if (!(*s.deadline_ms > 0)) p.fail(p.key("deadline_ms") + " must be above 0");
+    }
+    if (p.has("task_router")) {
+        try {
+            s.task_router = policy::load_task_router(p.get<std::string>("task_router", "the path of a task router file", ""));
+        } catch (const Error& e) {
+            p.fail(p.key("task_router") + ": " + e.what());
+        }
     }
     try {
         policy::make_policy(s.spec);

@@ -9,6 +9,7 @@
 #include "core/openai_response.h"
 #include "server/access_log.h"
 #include "policy/policy_spec.h"
+#include "policy/task_router.h"
 
 namespace hiro::server {
 
@@ -30,6 +31,7 @@ struct PolicySettings {
     std::string confidence = "mean_logprob";  // the ConfidenceEstimator that scores live answers
     core::Json defaults = core::Json::object();  // request fields set where the client did not (e.g. temperature: 0)
     std::optional<double> deadline_ms;  // latency budget: a tier predicted to miss it is passed over for the next
+    std::shared_ptr<const policy::TaskRouter> task_router;  // capability routing: endpoints tagged with the predicted task
 };
 
 struct ApiKey {

@@ -31,6 +31,7 @@ core::Json RequestTrace::json() const {
     }
     core::Json j = {{"id", id}, {"route", route}, {"answered_by", answered_by.empty() ? core::Json(nullptr) : core::Json(answered_by)},
                     {"stopped", stopped}, {"cost_usd", cost_usd()}, {"tiers", std::move(tiers)}};
+    if (!task.empty()) j["task"] = task;
     return j;
 }
 

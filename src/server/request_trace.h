@@ -30,6 +30,7 @@ struct Attempt {
 struct RequestTrace {
     std::string id;  // hiro's id of the request (the x-request-id header)
     std::string route;
+    std::string task;  // what the route's task router predicted the query is
     std::vector<Attempt> attempts;
     std::string answered_by;
     std::string stopped;

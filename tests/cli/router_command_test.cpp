@@ -173,3 +173,31 @@ TEST(CalibrateCommand, ErrorsSayWhatToFix) {
 
 }  // namespace
 }  // namespace hiro::test
+
+namespace hiro::test {
+namespace {
+
+TEST(RouterTasksCommand, LearnsTheTaskOfAQueryAndMeasuresItOnHeldOutFiles) {
+    TempDir dir;
+    const auto router = dir.file("tasks.json"), report = dir.file("report.json");
+    const std::string train = outcome_file("mmlu_llama_train.jsonl") + "," + outcome_file("triviaqa_llama_train.jsonl");
+    auto r = run_command(hiro("router tasks --data " + train + " --test " + outcome_file("mmlu_llama_test.jsonl") + "," +
+                              outcome_file("triviaqa_llama_test.jsonl") + " --out " + router + " --json " + report));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    const auto j = nlohmann::json::parse(std::ifstream(report));
+    EXPECT_EQ(j["tasks"], nlohmann::json({"mmlu", "triviaqa"}));
+    EXPECT_EQ(j["held_out"], "on the --test files");
+    EXPECT_GT(j["measured"]["accuracy"].get<double>(), 0.9) << j.dump();  // two tasks with distinct instructions
+    EXPECT_EQ(nlohmann::json::parse(std::ifstream(router))["kind"], "task_router");
+
+    r = run_command(hiro("router tasks --data " + train + " --folds 3"));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("3-fold cross-validation of --data"));
+
+    r = run_command(hiro("router tasks --data " + outcome_file("mmlu_llama_train.jsonl")));
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_THAT(r.out, HasSubstr("a task router needs queries of at least two tasks"));
+}
+
+}  // namespace
+}  // namespace hiro::test

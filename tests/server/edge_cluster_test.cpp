@@ -142,6 +142,70 @@ TEST_F(EdgeClusterTest, ARequestWhoseDeadlineCannotBeMetOnTheEdgeGoesToTheCloudA
     EXPECT_THAT(bad.body, testing::HasSubstr("x-hiro-deadline-ms"));
 }
 
+// stories260K reads 128 tokens at most: the queries are the starts of real prompts.
+std::string start_of(const json& record) { return record["prompt"].get<std::string>().substr(0, 90); }
+
+// The first query of a shared outcome file, as a chat request to `model`.
+std::string prompt_of(const std::string& file, const std::string& model) {
+    std::ifstream in(outcome_file(file));
+    std::string line;
+    std::getline(in, line);
+    return json{{"model", model}, {"messages", {{{"role", "user"}, {"content", start_of(json::parse(line))}}}}, {"max_tokens", 4}}.dump();
+}
+
+// A shared outcome file with its prompts cut as the test's queries are, to train the task router on.
+std::string cut_copy(const std::string& file, const std::string& to) {
+    std::ifstream in(outcome_file(file));
+    std::ofstream out(to);
+    for (std::string line; std::getline(in, line);) {
+        json record = json::parse(line);
+        record["prompt"] = start_of(record);
+        out << record.dump() << "\n";
+    }
+    return to;
+}
+
+TEST_F(EdgeClusterTest, ATaskRouterSendsEachQueryToTheEndpointsTaggedWithItsTask) {
+    std::string data;
+    for (const char* f : {"mmlu_llama_train.jsonl", "gsm8k_llama_train.jsonl", "triviaqa_llama_train.jsonl"}) {
+        if (!data.empty()) data += ',';
+        data += cut_copy(f, dir_.file(f));
+    }
+    const std::string router = dir_.file("tasks.json");
+    const auto trained = run_command(std::string(HIRO_EXECUTABLE) + " router tasks --data " + data + " --out " + router);
+    ASSERT_EQ(trained.exit_code, 0) << trained.out;
+    std::string endpoints;
+    const char* tags[] = {"[mmlu]", "[mmlu]", "[gsm8k]"};
+    for (int i = 0; i < 3; ++i) {
+        endpoints += "      - {base_url: 'http://127.0.0.1:" + std::to_string(ports_[i]) + "/v1', tags: " + tags[i] + "}\n";
+    }
+    start_hiro("policies:\n  - {name: capable, kind: single, tiers: [edge], task_router: '" + router + "'}\n"
+               "tiers:\n  - name: edge\n    fallback: [cloud]\n    endpoints:\n" + endpoints + llama_tier("cloud"));
+
+    for (int i = 0; i < 4; ++i) {
+        const json mmlu = post("/v1/chat/completions", prompt_of("mmlu_llama_test.jsonl", "capable")).json();
+        EXPECT_EQ(mmlu["hiro"]["task"], "mmlu") << mmlu.dump();
+        EXPECT_THAT(mmlu["hiro"]["tiers"][0].value("endpoint", ""), testing::AnyOf(endpoint(0), endpoint(1))) << mmlu.dump();
+    }
+    const json gsm8k = post("/v1/chat/completions", prompt_of("gsm8k_llama_train.jsonl", "capable")).json();
+    EXPECT_EQ(gsm8k["hiro"]["task"], "gsm8k") << gsm8k.dump();
+    EXPECT_EQ(gsm8k["hiro"]["tiers"][0].value("endpoint", ""), endpoint(2)) << gsm8k.dump();
+
+    // No endpoint can do trivia: the cloud answers, and the trace says why.
+    const Reply trivia = post("/v1/chat/completions", prompt_of("triviaqa_llama_test.jsonl", "capable"));
+    ASSERT_EQ(trivia.status, 200) << trivia.body;
+    const json t = trivia.json()["hiro"];
+    EXPECT_EQ(t["task"], "triviaqa") << t.dump();
+    EXPECT_EQ(t["tiers"][0]["outcome"], "overflow") << t.dump();
+    EXPECT_EQ(t["tiers"][0]["overflow"], "no admitted endpoint is tagged 'triviaqa'") << t.dump();
+    EXPECT_EQ(t["answered_by"], "cloud");
+
+    // The only gsm8k endpoint gone, gsm8k goes to the cloud too.
+    edges_[2]->stop(SIGKILL, std::chrono::seconds(5));
+    const json gone = post("/v1/chat/completions", prompt_of("gsm8k_llama_train.jsonl", "capable")).json();
+    EXPECT_EQ(gone["hiro"]["answered_by"], "cloud") << gone.dump();
+}
+
 // The prediction counts the requests queued ahead: an endpoint that answers in
 // 1 s meets a 1.5 s budget when idle, and not with one answer in progress.
 TEST_F(GatewayTest, OverflowCountsTheQueueAheadOfARequest) {
