@@ -42,7 +42,10 @@ void add_serve_command(CLI::App& app) {
         "come back as they came, plus a `hiro` object saying which tiers were tried, their confidences, why it stopped, and\n"
         "each tier's latency and cost. Requests are coroutines on io_threads I/O threads (default: one per core):\n"
         "thousands wait on slow upstreams without holding a thread; local tiers decode on a compute pool sized to the\n"
-        "cores. SIGTERM drains requests in flight. See deploy/gateway.example.yaml for every config key.");
+        "cores. A tier may be a pool of endpoints (edge boxes), balanced by their load, health-checked and ejected when\n"
+        "they fail; with a latency budget (a policy's deadline_ms, or the header x-hiro-deadline-ms) a request predicted\n"
+        "to miss it on the edge goes to the next tier at once. SIGTERM drains requests in flight.\n"
+        "See deploy/gateway.example.yaml for every config key.");
     cmd->add_option("--config", args->config, "YAML config: listen, tiers, policies, api_keys, limits, access_log, cors, default_route")->required();
     cmd->add_option("--listen", args->listen, "HOST:PORT to listen on, overriding the config's listen");
     cmd->add_flag("--check", args->check, "validate the config, build the tiers, and exit");
