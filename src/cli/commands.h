@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string>
+
 #include <CLI/CLI.hpp>
 
 namespace hiro::cli {
@@ -13,6 +15,8 @@ void add_record_command(CLI::App& app);
 void add_fit_confidence_command(CLI::App& app);
 void add_router_command(CLI::App& app);
 void add_router_tasks_command(CLI::App& router);  // `hiro router tasks`, under the router command
+// The --help sections of the features and methods every router command fits with.
+std::string router_kinds_help();
 void add_calibrate_command(CLI::App& app);
 void add_hi_command(CLI::App& app);
 void add_simulate_command(CLI::App& app);

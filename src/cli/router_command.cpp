@@ -280,6 +280,11 @@ void run_router_train(const RouterArgs& args) {
 
 }  // namespace
 
+std::string router_kinds_help() {
+    return kinds_help("Features (--features, stacked side by side)", policy::feature_kinds()) +
+           kinds_help("Methods (--method)", policy::quality_model_kinds());
+}
+
 void add_router_command(CLI::App& app) {
     CLI::App* router = app.add_subcommand("router", "Train and measure routers that pick a model before any model runs");
     router->require_subcommand(1);
@@ -293,8 +298,7 @@ void add_router_command(CLI::App& app) {
         "(mean, sd, min and max over folds). APGR is RouteLLM's, between the first and last of --models (random = 0.5);\n"
         "AIQ is RouterBench's area under the lambda curve. --out writes the best method fitted on all of --data, a\n"
         "policy file that `hiro eval --policy` loads.\n" +
-        kinds_help("Features (--features, stacked side by side)", policy::feature_kinds()) +
-        kinds_help("Methods (--method)", policy::quality_model_kinds()));
+        router_kinds_help());
     cmd->add_option("--data", args->data, "outcome file to train on (JSONL, optionally gzipped)")->required();
     cmd->add_option("--split", args->split, "use only the queries whose \"split\" field is this (e.g. train)");
     cmd->add_option("--test", args->test, "held-out outcome file (e.g. the *_test file); without it: cross-validation");

@@ -8,13 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "cli/kinds_help.h"
 #include "cli/output_files.h"
 #include "core/outcome_reader.h"
 #include "eval/cross_validation.h"
 #include "eval/task_router_training.h"
 #include "policy/feature_extractor.h"
-#include "policy/quality_model.h"
 
 namespace hiro::cli {
 namespace {
@@ -97,8 +95,7 @@ void add_router_tasks_command(CLI::App& router) {
         "router methods and features of `hiro router train`. Accuracy is measured on queries it was not fitted on: the\n"
         "--test files, else stratified cross-validation of --data. --out writes the router fitted on all of --data;\n"
         "a serve policy's `task_router: FILE` uses it to send each query to the pool endpoints whose tags name its task.\n" +
-        kinds_help("Features (--features, stacked side by side)", policy::feature_kinds()) +
-        kinds_help("Methods (--method)", policy::quality_model_kinds()));
+        router_kinds_help());
     cmd->add_option("--data", args->data, "outcome files to train on, of two tasks or more (repeat or comma-separate)")->required()->delimiter(',');
     cmd->add_option("--test", args->test, "held-out outcome files (without: cross-validation)")->delimiter(',');
     cmd->add_option("--method", args->method, "router method (listed below)")->capture_default_str();
