@@ -80,8 +80,7 @@ bool endpoint_fault(FailureKind k) {
 }  // namespace
 
 EndpointPool::EndpointPool(std::string name, PoolSettings settings, std::vector<std::pair<std::unique_ptr<Tier>, EndpointSettings>> endpoints)
-    : name_(std::move(name)), settings_(std::move(settings)) {
-    balancer(settings_.balance);  // refuses an unknown name now, not at the first request
+    : name_(std::move(name)), settings_(std::move(settings)), balance_(&balancer(settings_.balance)) {
     for (auto& [tier, s] : endpoints) {
         auto e = std::make_unique<Endpoint>();
         e->tier = std::move(tier);
@@ -140,7 +139,7 @@ Endpoint* EndpointPool::choose(const std::vector<Endpoint*>& tried, const std::s
         candidates.push_back({weight, in_flight(*e), predicted});
     }
     if (eligible.empty()) return nullptr;
-    return eligible[balancer(settings_.balance)(candidates, turn_++, rng)];
+    return eligible[(*balance_)(candidates, turn_++, rng)];
 }
 
 std::string EndpointPool::unavailable() const {

@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "backends/async_semaphore.h"
+#include "backends/endpoint_balancer.h"
 #include "backends/tier.h"
 #include "backends/tier_failure.h"
 #include "core/service_estimate.h"
@@ -99,6 +100,7 @@ private:
 
     std::string name_;
     PoolSettings settings_;
+    const Balancer* balance_;  // from the registry, by settings_.balance (an unknown name throws at construction)
     std::vector<std::unique_ptr<Endpoint>> endpoints_;
     bool tagged_ = false;  // some endpoint has tags: tasks choose among them
     mutable std::mutex mutex_;  // the endpoints' health, ejection and estimates
