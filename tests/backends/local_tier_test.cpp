@@ -36,7 +36,9 @@ TEST(LocalTier, StreamsChunksAndPricesTheAnswer) {
 
     const core::Query query = core::prompt_query("q", "Once upon a time", {{"max_tokens", 12}, {"temperature", 0}, {"logprobs", 2}});
     Collect sink;
-    const core::Answer a = run_blocking(tier.generate(query, {false, &sink, std::nullopt}));
+    AskOptions streamed;
+    streamed.stream = &sink;
+    const core::Answer a = run_blocking(tier.generate(query, streamed));
     const auto& chunks = sink.chunks;
     EXPECT_EQ(a.text, sink.text);
     ASSERT_EQ(a.tokens.size(), 12u);
@@ -81,7 +83,9 @@ TEST(LocalTier, ACallerThatGoesAwayFreesItsSlot) {
     const core::Query query = core::prompt_query("q", "Once upon a time", {{"temperature", 0}});  // no max_tokens: the whole context
     Collect gone;
     gone.limit = 3;
-    EXPECT_THROW(run_blocking(tier.generate(query, {false, &gone, std::nullopt})), boost::system::system_error);
+    AskOptions streamed;
+    streamed.stream = &gone;
+    EXPECT_THROW(run_blocking(tier.generate(query, streamed)), boost::system::system_error);
     // The one slot is free again: the next request is answered.
     const core::Query next = core::prompt_query("q", "Once upon a time", {{"max_tokens", 4}});
     EXPECT_EQ(run_blocking(tier.generate(next, {})).usage.completion_tokens, 4);
