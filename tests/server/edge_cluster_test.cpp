@@ -86,8 +86,8 @@ TEST_F(EdgeClusterTest, AHungEndpointIsEjectedWithinItsHealthIntervalAndReadmitt
     ::kill(edges_[1]->pid(), SIGSTOP);
     const auto stopped = std::chrono::steady_clock::now();
     ASSERT_TRUE(eventually([&] { return endpoint_metric("hiro_endpoint_up", 1) == 0; }, std::chrono::seconds(5)));
-    // Out within one interval plus the check's time-out (and a scrape's delay on a busy machine).
-    EXPECT_LT(std::chrono::steady_clock::now() - stopped, std::chrono::milliseconds(1500));
+    // Out within one interval plus the check's time-out (800 ms), with room for a busy machine's scrapes.
+    EXPECT_LT(std::chrono::steady_clock::now() - stopped, std::chrono::milliseconds(2000));
     EXPECT_THAT(get("/ready").json()["tiers"]["edge"]["endpoints"][1].value("why_not", ""), testing::HasSubstr("unhealthy"));
 
     // Meanwhile every request is answered, none by the hung endpoint.
