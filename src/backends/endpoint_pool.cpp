@@ -221,9 +221,9 @@ Task<core::Answer> EndpointPool::generate(const core::Query& query, const AskOpt
             ++e->queued;
             const bool got = co_await e->slots->acquire(settings_.queue_timeout);
             --e->queued;
-            if (!got) {
-                last.emplace(FailureKind::busy, 0, "", fmt::format("endpoint {} of tier '{}' had no free slot within queue_timeout_ms", e->settings.name, name_));
-                continue;
+            if (!got) {  // the tier's whole wait is spent: another endpoint's queue would double it
+                throw TierFailure(FailureKind::busy, 0, "",
+                                  fmt::format("endpoint {} of tier '{}' had no free slot within queue_timeout_ms", e->settings.name, name_));
             }
             slot = SemaphoreUnit(e->slots.get());
         }
