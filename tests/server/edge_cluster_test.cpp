@@ -60,7 +60,7 @@ protected:
 };
 
 TEST_F(EdgeClusterTest, KillingAnEdgeEndpointUnderLoadLosesNoRequest) {
-    start_hiro(cluster(""));
+    start_hiro(cluster("    ejection: {base_ms: 120000}\n"));  // still out when the test looks, however slow the machine
     json summary;
     std::thread client([&] { summary = load(story(64, true), 240, 6, "--stream"); });
     ASSERT_TRUE(eventually([&] { return endpoint_metric("hiro_endpoint_requests_total", 0) >= 5; })) << hiro_->log();
