@@ -14,7 +14,7 @@
 #      edge-only    least_load over the pool, no fallback, queue_timeout_ms 600000 (requests queue, never fail);
 #      cloud-only   model: cloud;
 #      round-robin  balance: round_robin, fallback: [cloud], no deadline (a request that waited queue_timeout_ms,
-#                   10 s by default, for an endpoint tries the next endpoint, and the cloud after the last);
+#                   10 s by default, for its endpoint goes to the cloud);
 #      hiro         balance: least_outstanding, fallback: [cloud], x-hiro-deadline-ms: D (overflow at once).
 #    Per level: offered and achieved rate, p50/p95/p99, cloud share (x-hiro-tier counts), cost per 1,000
 #    requests (delta of hiro_cost_usd_total on /metrics), errors (non-200 and transport errors).

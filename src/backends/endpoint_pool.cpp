@@ -53,21 +53,33 @@ private:
     std::atomic<int>& n_;
 };
 
-// Hands a streamed answer on and remembers whether any of its content went
-// out: until then, a failed endpoint's request can start over on another.
-class AttemptSink final : public ChunkSink {
+// Hands a streamed answer on, remembering what of it went out: until
+// something did, a failed endpoint's request starts over on another; after,
+// another endpoint continues from the text sent (as the gateway does across
+// tiers, counting text as core::AnswerStream does).
+class StreamedSoFar final : public ChunkSink {
 public:
-    explicit AttemptSink(ChunkSink& sink) : sink_(sink) {}
+    explicit StreamedSoFar(ChunkSink& sink) : sink_(sink) {}
     Task<void> accept(AnswerChunk& chunk) override {
-        if (!chunk.delta.role_only) sent_ = true;
+        const core::AnswerDelta& d = chunk.delta;
+        if (!d.role_only) sent_ = true;
+        if (!d.finishes && d.has_choices) {
+            text_ += d.text;
+            tokens_ += static_cast<std::int64_t>(d.tokens.size());
+        }
         co_await sink_.accept(chunk);
     }
     bool committed() const override { return sink_.committed(); }
-    bool sent() const { return sent_; }
+    void next_attempt() { sent_ = false; }
+    bool sent() const { return sent_; }  // by the current attempt
+    const std::string& text() const { return text_; }
+    std::int64_t tokens() const { return tokens_; }
 
 private:
     ChunkSink& sink_;
     bool sent_ = false;
+    std::string text_;
+    std::int64_t tokens_ = 0;
 };
 
 // Failures that say something about the endpoint (not about the request, nor
@@ -191,6 +203,9 @@ Task<core::Answer> EndpointPool::generate(const core::Query& query, const AskOpt
     std::vector<Endpoint*> tried;
     std::optional<TierFailure> last;
     const std::string tag = tagged_ ? options.task : "";
+    std::optional<StreamedSoFar> sink;
+    if (options.stream) sink.emplace(*options.stream);
+    std::optional<core::Query> continuation;  // once part of the answer went out
     for (;;) {
         Endpoint* e = choose(tried, tag);
         if (e == nullptr && !tag.empty()) {
@@ -210,7 +225,7 @@ Task<core::Answer> EndpointPool::generate(const core::Query& query, const AskOpt
             if (e->estimate.known()) predicted = e->estimate.predict_ms(in_flight(*e), slots(*e));
         }
         Outstanding counted(e->outstanding);
-        if (options.budget_ms && predicted) {
+        if (options.budget_ms && predicted && !continuation) {  // a stream under way is not sent elsewhere
             const double left = *options.budget_ms - std::chrono::duration<double, std::milli>(Clock::now() - start).count();
             if (core::overflows(*predicted, left)) {
                 throw TierFailure(FailureKind::overflow, 0, "", core::overflow_reason(*predicted, left) + " on " + e->settings.name);
@@ -227,14 +242,13 @@ Task<core::Answer> EndpointPool::generate(const core::Query& query, const AskOpt
             }
             slot = SemaphoreUnit(e->slots.get());
         }
-        std::optional<AttemptSink> sink;
-        if (options.stream) sink.emplace(*options.stream);
+        if (sink) sink->next_attempt();
         AskOptions ask;
         ask.need_logprobs = options.need_logprobs;
         ask.stream = sink ? &*sink : nullptr;
         std::optional<TierFailure> failure;
         try {
-            core::Answer answer = co_await e->tier->generate(query, ask);
+            core::Answer answer = co_await e->tier->generate(continuation ? *continuation : query, ask);
             record_success(*e, answer.latency_ms, predicted.value_or(0.0));
             if (endpoints_.size() > 1) answer.served_by = e->settings.name;
             co_return answer;
@@ -243,8 +257,9 @@ Task<core::Answer> EndpointPool::generate(const core::Query& query, const AskOpt
         }
         if (!endpoint_fault(failure->kind())) throw *failure;
         record_failure(*e, failure->kind(), failure->what());
-        if (sink && sink->sent()) throw *failure;  // part of the answer is out: the caller decides how to go on
-        if (endpoints_.size() > 1) spdlog::warn("tier '{}': endpoint {} failed, trying another: {}", name_, e->settings.name, failure->what());
+        if (sink && sink->sent()) continuation = core::continued_query(query, sink->text(), sink->tokens());
+        if (endpoints_.size() > 1) spdlog::warn("tier '{}': endpoint {} failed, {} another: {}", name_, e->settings.name,
+                                                continuation ? "continuing the stream on" : "trying", failure->what());
         last = std::move(failure);
     }
 }

@@ -67,9 +67,10 @@ struct Endpoint;
 // that refuses connections is ejected at once and one that fails
 // `eject_after` times in a row for a while (longer each time), and re-admitted
 // with a slow start; active health checks and load polling run on a thread of
-// the pool's own, asynchronously. A request that fails on one endpoint before
-// anything of its answer went out is tried on the next, so losing an
-// endpoint loses no request. With a latency budget, a request whose
+// the pool's own, asynchronously. A request that fails on one endpoint is
+// tried on the next: from the start when nothing of its answer went out, else
+// continuing the stream from the text already sent, so losing an endpoint
+// loses no request. With a latency budget, a request whose
 // predicted latency on the chosen endpoint (core::ServiceEstimate: its queue
 // and service time) does not fit is refused at once with an overflow failure,
 // for the next tier to answer. Thread-safe.

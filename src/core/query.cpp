@@ -41,4 +41,18 @@ std::string policy_text(const Query& query) {
     return {};
 }
 
+Query continued_query(Query query, const std::string& text, std::int64_t tokens) {
+    if (query.endpoint == Endpoint::chat) {
+        query.body["messages"].push_back({{"role", "assistant"}, {"content", text}});
+    } else {
+        query.body["prompt"] = query.body["prompt"].get<std::string>() + text;
+    }
+    for (const char* key : {"max_tokens", "max_completion_tokens"}) {
+        if (query.body.contains(key) && query.body[key].is_number_integer()) {
+            query.body[key] = std::max<std::int64_t>(1, query.body[key].get<std::int64_t>() - tokens);
+        }
+    }
+    return query;
+}
+
 }  // namespace hiro::core

@@ -36,6 +36,11 @@ Query prompt_query(std::string id, std::string prompt, Json fields = Json::objec
 // which is what outcome files record as "prompt" and routers are trained on.
 std::string policy_text(const Query& query);
 
+// The query that continues an answer broken off after `text` (`tokens` of
+// it): the text as an assistant prefill (or a prompt suffix), and what is left
+// of max_tokens. Another tier, or endpoint, then carries the stream on.
+Query continued_query(Query query, const std::string& text, std::int64_t tokens);
+
 struct ChatMessage {
     std::string role;  // "system", "user" or "assistant"
     std::string content;

@@ -30,22 +30,6 @@ core::Query with_defaults(core::Query query, const Json& defaults) {
     return query;
 }
 
-// The query that continues an answer broken off after `text`: the text as an
-// assistant prefill (or a prompt suffix), and what is left of max_tokens.
-core::Query continued(core::Query query, const std::string& text, std::int64_t tokens) {
-    if (query.endpoint == core::Endpoint::chat) {
-        query.body["messages"].push_back({{"role", "assistant"}, {"content", text}});
-    } else {
-        query.body["prompt"] = query.body["prompt"].get<std::string>() + text;
-    }
-    for (const char* key : {"max_tokens", "max_completion_tokens"}) {
-        if (query.body.contains(key) && query.body[key].is_number_integer()) {
-            query.body[key] = std::max<std::int64_t>(1, query.body[key].get<std::int64_t>() - tokens);
-        }
-    }
-    return query;
-}
-
 class RequestRun {
 public:
     RequestRun(core::OpenAIRequest& request, const Route& route, ClientStream& client, Metrics& metrics, const std::string& id,
@@ -303,7 +287,7 @@ private:
         for (GuardedTier* tier : candidates) {
             if (tier != candidates.front() && co_await reuse(tier)) co_return;
             std::optional<core::Query> continuation;
-            if (!stream_.text_sent().empty()) continuation = continued(query_, stream_.text_sent(), stream_.tokens_sent());
+            if (!stream_.text_sent().empty()) continuation = core::continued_query(query_, stream_.text_sent(), stream_.tokens_sent());
             const core::Query& query = continuation ? *continuation : query_;
             const std::size_t index = trace_.attempts.size();
             trace_.add(tier->name());

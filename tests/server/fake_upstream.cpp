@@ -8,6 +8,7 @@
 //   fake_upstream PORT status CODE            answer CODE with an OpenAI error (429 adds Retry-After: 7)
 //   fake_upstream PORT record FILE            answer "recorded" and append each request body to FILE (one JSON per line)
 //   fake_upstream PORT tool                   answer with a call of the tool `weather` (whole, or streamed in pieces)
+//   fake_upstream PORT break TOKENS           stream TOKENS tokens, then close the connection mid-answer
 // GET /health always answers 200 so that tests can wait for it; GET /connections
 // says how many client connections are open: {"open": N}.
 #include <boost/asio.hpp>
@@ -182,6 +183,10 @@ asio::awaitable<void> serve(tcp::socket socket, const Mode& mode) {
                 const std::string refusal = response(mode.status, "application/json", R"({"error": {"message": "fake upstream says no", "type": "server_error"}})",
                                                      mode.status == 429 ? "Retry-After: 7\r\n" : "");
                 co_await write(socket, refusal);
+            } else if (mode.name == "break") {
+                co_await write(socket, stream_head(chat));
+                for (int i = 0; i < mode.tokens; ++i) co_await write(socket, token_event(chat, i, false));
+                co_return;  // the connection closes with the answer unfinished
             } else if (mode.name == "tool") {
                 co_await write(socket, tool_answer(request));
             } else if (mode.name == "record") {
@@ -220,6 +225,8 @@ int main(int argc, char** argv) {
     if (mode.name == "drip" && argc >= 5) {
         mode.tokens = std::stoi(argv[3]);
         mode.delay_ms = std::stoi(argv[4]);
+    } else if (mode.name == "break" && argc >= 4) {
+        mode.tokens = std::stoi(argv[3]);
     } else if (mode.name == "status" && argc >= 4) {
         mode.status = std::stoi(argv[3]);
     } else if (mode.name == "record" && argc >= 4) {
