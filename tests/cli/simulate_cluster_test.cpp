@@ -59,21 +59,22 @@ TEST(SimulateCluster, ErrorsNameTheFileOrOption) {
     r = run_command(hiro("simulate cluster --service /nonexistent.txt"));
     EXPECT_EQ(r.exit_code, 3);
     EXPECT_THAT(r.out, HasSubstr("cannot open /nonexistent.txt"));
-    r = run_command(hiro("simulate cluster"));
-    EXPECT_EQ(r.exit_code, 2);
-    EXPECT_THAT(r.out, HasSubstr("--service FILE or --service-ms X"));
-    r = run_command(hiro("simulate cluster --service-ms 1000 --deadline-ms 2000"));
-    EXPECT_EQ(r.exit_code, 2);
-    EXPECT_THAT(r.out, HasSubstr("--cloud FILE or --cloud-ms X"));
-    r = run_command(hiro("simulate cluster --service-ms 0"));
-    EXPECT_EQ(r.exit_code, 2);
-    EXPECT_THAT(r.out, HasSubstr("--service-ms must be positive"));
-    r = run_command(hiro("simulate cluster --service-ms 1000 --endpoints 0"));
-    EXPECT_EQ(r.exit_code, 2);
-    EXPECT_THAT(r.out, HasSubstr("--endpoints must be at least 1"));
-    r = run_command(hiro("simulate cluster --service-ms 1000 --rates 1,-2"));
-    EXPECT_EQ(r.exit_code, 2);
-    EXPECT_THAT(r.out, HasSubstr("--rates takes positive numbers (got -2)"));
+    struct Case {
+        std::string args;
+        std::string says;
+    };
+    const std::vector<Case> usage_errors = {
+        {"", "--service FILE or --service-ms X"},
+        {"--service-ms 1000 --deadline-ms 2000", "--cloud FILE or --cloud-ms X"},
+        {"--service-ms 0", "--service-ms must be positive"},
+        {"--service-ms 1000 --endpoints 0", "--endpoints must be at least 1"},
+        {"--service-ms 1000 --rates 1,-2", "--rates takes positive numbers (got -2)"},
+    };
+    for (const auto& c : usage_errors) {
+        r = run_command(hiro("simulate cluster " + c.args));
+        EXPECT_EQ(r.exit_code, 2) << c.args;
+        EXPECT_THAT(r.out, HasSubstr(c.says)) << c.args;
+    }
 }
 
 }  // namespace
