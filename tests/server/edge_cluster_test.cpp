@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <signal.h>
 
+#include <set>
 #include <thread>
 
 #include "server/gateway_fixture.h"
@@ -141,6 +142,33 @@ TEST_F(EdgeClusterTest, ARequestWhoseDeadlineCannotBeMetOnTheEdgeGoesToTheCloudA
     const Reply bad = post("/v1/chat/completions", story(8), "-H 'x-hiro-deadline-ms: soon'");
     EXPECT_EQ(bad.status, 400);
     EXPECT_THAT(bad.body, testing::HasSubstr("x-hiro-deadline-ms"));
+}
+
+TEST_F(EdgeClusterTest, LoadPollingReadsEachLlamaServersOwnLoad) {
+    start_hiro(cluster("    balance: least_load\n    load: {source: metrics, interval_ms: 200}\n"));
+    // -1 until polled: llama-server --metrics answers with its requests_processing and requests_deferred.
+    EXPECT_TRUE(eventually([&] {
+        for (int i = 0; i < 3; ++i) {
+            if (endpoint_metric("hiro_endpoint_polled_busy", i) != 0) return false;
+        }
+        return true;
+    })) << get("/metrics").body;
+    for (int i = 0; i < 6; ++i) ASSERT_EQ(post("/v1/chat/completions", story(16)).status, 200);
+    // Each endpoint got measured (least_load balances by outstanding requests until all have answered).
+    for (int i = 0; i < 3; ++i) EXPECT_GT(endpoint_metric("hiro_endpoint_requests_total", i), 0) << i;
+}
+
+// A local model may be one endpoint of a pool, beside a remote one.
+TEST_F(GatewayTest, APoolMixesALocalModelAndAnOpenAIEndpoint) {
+    start_hiro("tiers:\n  - name: edge\n    balance: round_robin\n    defaults: {temperature: 0}\n    endpoints:\n"
+               "      - {model_path: '" + shared_model("stories260K.gguf") + "', threads: 1}\n      - {base_url: '" + llama_url() + "'}\n");
+    std::set<std::string> served;
+    for (int i = 0; i < 4; ++i) {
+        const Reply r = post("/v1/chat/completions", chat("edge", 8));
+        ASSERT_EQ(r.status, 200) << r.body;
+        served.insert(r.json()["hiro"]["tiers"][0].value("endpoint", ""));
+    }
+    EXPECT_EQ(served, (std::set<std::string>{"stories260K.gguf", "127.0.0.1:" + std::to_string(llama_port_)}));
 }
 
 // stories260K reads 128 tokens at most: the queries are the starts of real prompts.
