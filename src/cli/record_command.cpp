@@ -18,6 +18,7 @@
 
 #include "backends/tier_factory.h"
 #include "cli/commands.h"
+#include "cli/tier_flag.h"
 #include "cli/output_files.h"
 #include "cli/prompt_set.h"
 #include "core/answer_match.h"
@@ -48,34 +49,6 @@ struct RecordArgs {
     std::size_t limit = 0;
     std::string json;
 };
-
-// --tier [NAME=]local:PATH.gguf | [NAME=]openai:URL#MODEL. The name defaults to
-// the file's stem or the upstream's model name.
-backends::TierSpec parse_tier(const std::string& arg, const RecordArgs& args) {
-    backends::TierSpec spec;
-    std::string rest = arg;
-    if (const auto eq = rest.find('='); eq != std::string::npos && eq < rest.find(':')) {
-        spec.name = rest.substr(0, eq);
-        rest = rest.substr(eq + 1);
-    }
-    const auto colon = rest.find(':');
-    spec.kind = rest.substr(0, colon);
-    const std::string target = colon == std::string::npos ? "" : rest.substr(colon + 1);
-    if (spec.kind == "local" && !target.empty()) {
-        spec.model_path = target;
-        spec.threads = args.threads;
-        spec.context = args.context;
-        if (spec.name.empty()) spec.name = std::filesystem::path(target).stem().string();
-    } else if (spec.kind == "openai" && target.find('#') != std::string::npos) {
-        spec.base_url = target.substr(0, target.find('#'));
-        spec.model = target.substr(target.find('#') + 1);
-        if (spec.name.empty()) spec.name = spec.model;
-    } else {
-        throw core::Error(core::ErrorCode::invalid_input,
-                          "--tier " + arg + ": expected [NAME=]local:PATH.gguf or [NAME=]openai:URL#MODEL (e.g. openai:http://127.0.0.1:8080/v1#qwen)");
-    }
-    return spec;
-}
 
 // Non-finite numbers have no JSON spelling (nlohmann writes null); the lowest
 // double keeps "no confidence" least confident, as llama-server does.
@@ -150,7 +123,9 @@ void run_record(const RecordArgs& args) {
 
     std::vector<std::unique_ptr<backends::Tier>> tiers;
     for (const auto& t : args.tiers) {
-        backends::TierSpec spec = parse_tier(t, args);
+        backends::TierSpec spec = parse_tier_flag(t);
+        spec.threads = args.threads;
+        spec.context = args.context;
         if (auto p = prices.find(spec.name)) spec.price = *p;
         if (auto it = energy.find(spec.name); it != energy.end()) spec.energy_j_per_token = it->second;
         spdlog::info("tier {}: {}", spec.name, spec.kind == "local" ? spec.model_path : spec.base_url + " model " + spec.model);

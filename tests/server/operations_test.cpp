@@ -164,5 +164,32 @@ TEST_F(GatewayTest, MetricsPassPromtoolAndARealPrometheusScrapesThem) {
     EXPECT_EQ(answer["data"]["result"][0]["value"][1], "3");
 }
 
+// The README's two-tier cascade without a config file: the same tiers `record` takes.
+TEST_F(GatewayTest, ServeWithoutAConfigFileRunsACascadeFromTierFlags) {
+    const std::string flags = " --tier edge=local:" + shared_model("stories260K.gguf") + " --tier big=openai:" + llama_url() +
+                              "#stories --cascade edge,big --threshold -1";
+    const auto printed = run_command(std::string(HIRO_EXECUTABLE) + " serve" + flags + " --print-config");
+    ASSERT_EQ(printed.exit_code, 0) << printed.out;
+    EXPECT_THAT(printed.out, testing::HasSubstr("{name: cascade, kind: cascade, tiers: [edge, big], thresholds: [-1]}"));
+    EXPECT_THAT(printed.out, testing::HasSubstr("default_route: cascade"));
+
+    hiro_port_ = free_port();
+    hiro_ = std::make_unique<ChildProcess>(std::vector<std::string>{
+        HIRO_EXECUTABLE, "serve", "--tier", "edge=local:" + shared_model("stories260K.gguf"), "--tier", "big=openai:" + llama_url() + "#stories",
+        "--cascade", "edge,big", "--threshold", "-1", "--listen", "127.0.0.1:" + std::to_string(hiro_port_)});
+    ASSERT_TRUE(hiro_->wait_until_ok(url("/health"))) << hiro_->log();
+    const Reply r = request("-X POST -H 'Content-Type: application/json' -d '{\"messages\": [{\"role\": \"user\", \"content\": \"Once upon a time\"}], "
+                            "\"max_tokens\": 8}' " + url("/v1/chat/completions"));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()["hiro"]["route"], "cascade");
+    EXPECT_EQ(r.json()["hiro"]["tiers"][0]["tier"], "edge");
+
+    const auto wrong = run_command(std::string(HIRO_EXECUTABLE) + " serve --tier edge=local:x.gguf --tier big=local:y.gguf --cascade edge,big");
+    EXPECT_NE(wrong.exit_code, 0);
+    EXPECT_THAT(wrong.out, testing::HasSubstr("--cascade of 2 tiers needs 1 threshold(s)"));
+    const auto neither = run_command(std::string(HIRO_EXECUTABLE) + " serve");
+    EXPECT_THAT(neither.out, testing::HasSubstr("give either --config FILE or --tier flags"));
+}
+
 }  // namespace
 }  // namespace hiro::test
