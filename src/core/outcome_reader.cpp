@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 #include "core/error.h"
 #include "core/line_reader.h"
@@ -171,7 +172,23 @@ public:
         });
         if (!has_correct) fail(prefix + ".correct is missing (every model needs \"correct\": true or false)");
         if (m.confidence && std::isnan(*m.confidence)) fail(prefix + ".confidence is NaN");
+        // -inf (Python's -Infinity: the answer was impossible) is a valid
+        // log-probability; a hair above 0 is rounding in the tool that wrote it.
+        if (m.confidence && *m.confidence > 1e-9) {
+            fail(prefix + ".confidence is " + number_text(*m.confidence) + ", but confidences are log-probabilities (at most 0)");
+        }
+        if (m.cost_usd && std::isnan(*m.cost_usd)) fail(prefix + ".cost_usd is NaN");
+        if (m.cost_usd && *m.cost_usd < 0) {
+            fail(prefix + ".cost_usd is " + number_text(*m.cost_usd) + ", but a cost cannot be negative");
+        }
         return m;
+    }
+
+    // 0.5 as "0.5", not "0.500000".
+    static std::string number_text(double d) {
+        std::ostringstream out;
+        out << d;
+        return out.str();
     }
 
 private:
@@ -242,8 +259,10 @@ OutcomeSet read_outcomes(const std::string& path, const ReadOptions& options) {
     od::parser parser;
     std::string line;
     while (reader.next(line)) {
-        if (line.find_first_not_of(" \t") == std::string::npos) continue;
         const std::size_t n = reader.line_number();
+        // Windows tools (Notepad, PowerShell's Out-File) start UTF-8 files with a byte-order mark.
+        if (n == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;
         LineParser p(path, n);
         quote_nonfinite_tokens(line);
         line.reserve(line.size() + simdjson::SIMDJSON_PADDING);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 #include <string>
 
@@ -17,7 +18,10 @@ namespace hiro::server {
 // it does not know (a typo must not silently fall back to a default).
 class Section {
 public:
-    Section(const YAML::Node& node, std::string path, const std::string& source) : node_(node), path_(std::move(path)), source_(source) {
+    // base_dir: the folder relative paths in the config resolve from (the
+    // config file's folder; empty: the working directory).
+    Section(const YAML::Node& node, std::string path, const std::string& source, std::string base_dir = "")
+        : node_(node), path_(std::move(path)), source_(source), base_dir_(std::move(base_dir)) {
         if (!node_.IsMap()) fail(path_.empty() ? "the config must be a YAML map" : path_ + " must be a map");
     }
 
@@ -65,14 +69,35 @@ public:
         return value;
     }
 
+    // A path from the config, made absolute: a relative one resolves from the
+    // config file's folder, not from wherever hiro was started.
+    std::string resolve(const std::string& file) const {
+        if (file.empty()) return file;
+        std::filesystem::path p(file);
+        if (p.is_relative()) p = (base_dir_.empty() ? std::filesystem::current_path() : std::filesystem::path(base_dir_)) / p;
+        return p.lexically_normal().string();
+    }
+
+    // The file named by key k (absent: ""), resolved; must_exist refuses a
+    // path that names no file, saying which key named it.
+    std::string file(const std::string& k, const char* want, bool must_exist) const {
+        const std::string resolved = resolve(get<std::string>(k, want, ""));
+        if (must_exist && !resolved.empty() && !std::filesystem::is_regular_file(resolved)) {
+            fail(key(k) + ": no such file " + resolved);
+        }
+        return resolved;
+    }
+
     const std::string& path() const { return path_; }
     const std::string& source() const { return source_; }
-    Section child(const std::string& k) const { return Section(node_[k], key(k), source_); }
+    const std::string& base_dir() const { return base_dir_; }
+    Section child(const std::string& k) const { return Section(node_[k], key(k), source_, base_dir_); }
 
 private:
     YAML::Node node_;
     std::string path_;
     std::string source_;
+    std::string base_dir_;
 };
 
 inline std::chrono::milliseconds ms(double v) { return std::chrono::milliseconds(static_cast<long long>(v)); }

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -24,7 +25,7 @@ PolicySettings parse_policy(const Section& p) {
     s.name = p.require<std::string>("name", "a string");
     std::string file;
     if (p.has("file")) {
-        file = p.get<std::string>("file", "a path", "");
+        file = p.file("file", "a path", true);
         s.spec = policy::load_policy_spec(file);
     } else {
         s.spec.kind = p.require<std::string>("kind", "a policy kind");
@@ -51,7 +52,7 @@ PolicySettings parse_policy(const Section& p) {
     }
     if (p.has("task_router")) {
         try {
-            s.task_router = policy::load_task_router(p.get<std::string>("task_router", "the path of a task router file", ""));
+            s.task_router = policy::load_task_router(p.file("task_router", "the path of a task router file", true));
         } catch (const Error& e) {
             p.fail(p.key("task_router") + ": " + e.what());
         }
@@ -65,16 +66,15 @@ PolicySettings parse_policy(const Section& p) {
     return s;
 }
 
-}  // namespace
-
-GatewayConfig parse_gateway_config(const std::string& yaml_text, const std::string& source) {
+// base_dir: where relative paths resolve from (empty: the working directory).
+GatewayConfig parse_config(const std::string& yaml_text, const std::string& source, const std::string& base_dir) {
     YAML::Node root;
     try {
         root = YAML::Load(yaml_text);
     } catch (const YAML::Exception& e) {
         throw Error(ErrorCode::invalid_input, source + ": not valid YAML: " + e.what());
     }
-    Section top(root, "", source);
+    Section top(root, "", source, base_dir);
     top.allow_only({"listen", "io_threads", "api_keys", "limits", "tiers", "policies", "default_route", "cors", "access_log"});
     GatewayConfig c;
     try {
@@ -93,10 +93,12 @@ GatewayConfig parse_gateway_config(const std::string& yaml_text, const std::stri
     if (top.has("access_log")) {
         if (top["access_log"].IsScalar()) {
             c.access_log.path = top.get<std::string>("access_log", "stderr or a file path", "");
+            if (c.access_log.path != "stderr") c.access_log.path = top.resolve(c.access_log.path);
         } else {
             Section log = top.child("access_log");
             log.allow_only({"path", "include_prompts"});
             c.access_log.path = log.require<std::string>("path", "stderr or a file path");
+            if (c.access_log.path != "stderr") c.access_log.path = log.resolve(c.access_log.path);
             c.access_log.include_prompts = log.get<bool>("include_prompts", "true or false", false);
         }
     }
@@ -105,7 +107,7 @@ GatewayConfig parse_gateway_config(const std::string& yaml_text, const std::stri
         const YAML::Node keys = top["api_keys"];
         if (!keys.IsSequence()) top.fail("api_keys must be a list of {name, key | key_env}");
         for (std::size_t i = 0; i < keys.size(); ++i) {
-            Section k(keys[i], "api_keys[" + std::to_string(i) + "]", source);
+            Section k(keys[i], "api_keys[" + std::to_string(i) + "]", source, base_dir);
             k.allow_only({"name", "key", "key_env"});
             ApiKey key{k.get<std::string>("name", "a string", "key" + std::to_string(i)), k.secret("key", "key_env")};
             if (key.key.empty()) k.fail(k.key("key") + " or " + k.key("key_env") + " is required");
@@ -128,7 +130,7 @@ GatewayConfig parse_gateway_config(const std::string& yaml_text, const std::stri
     if (!tiers || !tiers.IsSequence() || tiers.size() == 0) top.fail("tiers must list at least one tier");
     std::set<std::string> names;
     for (std::size_t i = 0; i < tiers.size(); ++i) {
-        c.tiers.push_back(parse_tier(Section(tiers[i], "tiers[" + std::to_string(i) + "]", source)));
+        c.tiers.push_back(parse_tier(Section(tiers[i], "tiers[" + std::to_string(i) + "]", source, base_dir)));
         if (!names.insert(c.tiers.back().spec.name).second) top.fail("tiers[" + std::to_string(i) + "].name '" + c.tiers.back().spec.name + "' is used twice");
     }
     for (std::size_t i = 0; i < c.tiers.size(); ++i) {
@@ -141,7 +143,7 @@ GatewayConfig parse_gateway_config(const std::string& yaml_text, const std::stri
         if (!policies.IsSequence()) top.fail("policies must be a list");
         for (std::size_t i = 0; i < policies.size(); ++i) {
             const std::string where = "policies[" + std::to_string(i) + "]";
-            c.policies.push_back(parse_policy(Section(policies[i], where, source)));
+            c.policies.push_back(parse_policy(Section(policies[i], where, source, base_dir)));
             const auto& p = c.policies.back();
             if (names.count(p.name)) top.fail(where + ".name '" + p.name + "' is already a tier's name");
             for (const auto& t : p.spec.tiers) {
@@ -160,6 +162,10 @@ GatewayConfig parse_gateway_config(const std::string& yaml_text, const std::stri
     }
     return c;
 }
+
+}  // namespace
+
+GatewayConfig parse_gateway_config(const std::string& yaml_text, const std::string& source) { return parse_config(yaml_text, source, ""); }
 
 void parse_listen_address(const std::string& text, std::string& host, unsigned short& port) {
     const auto colon = text.rfind(':');
@@ -180,7 +186,8 @@ GatewayConfig load_gateway_config(const std::string& path) {
     if (!in) throw Error(ErrorCode::not_found, "cannot open config " + path);
     std::stringstream text;
     text << in.rdbuf();
-    return parse_gateway_config(text.str(), path);
+    // Paths in the config are relative to its folder, wherever hiro runs from.
+    return parse_config(text.str(), path, std::filesystem::absolute(path).parent_path().string());
 }
 
 }  // namespace hiro::server

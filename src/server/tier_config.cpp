@@ -1,5 +1,7 @@
 #include <yaml-cpp/yaml.h>
 
+#include <sstream>
+
 #include "backends/endpoint_balancer.h"
 #include "core/yaml_json.h"
 #include "server/config_section.h"
@@ -18,10 +20,22 @@ core::Json request_defaults(const Section& s) {
 
 namespace {
 
+std::string number(double v) {
+    std::ostringstream out;
+    out << v;
+    return out.str();
+}
+
+// "tiers[0].max_concurrent is -3, but must not be negative (0: no limit)".
+void not_negative(const Section& s, const std::string& k, double v, const std::string& note) {
+    if (v < 0) s.fail(s.key(k) + " is " + number(v) + ", but must not be negative" + note);
+}
+
 // What makes one endpoint: a local model or an OpenAI-compatible URL.
 void parse_endpoint(const Section& t, backends::TierSpec& spec) {
     if (spec.kind == "local") {
-        spec.model_path = t.require<std::string>("model_path", "the path of a GGUF file");
+        if (!t.has("model_path")) t.fail(t.key("model_path") + " is missing");
+        spec.model_path = t.file("model_path", "the path of a GGUF file", true);
         spec.threads = t.get<int>("threads", "a whole number", 0);
         spec.context = t.get<int>("context", "a whole number", spec.context);
         spec.slots = t.get<int>("slots", "a whole number", 0);
@@ -31,7 +45,7 @@ void parse_endpoint(const Section& t, backends::TierSpec& spec) {
         if (spec.base_url.rfind("http://", 0) != 0 && spec.base_url.rfind("https://", 0) != 0) {
             t.fail(t.key("base_url") + " must be an http:// or https:// URL (got '" + spec.base_url + "')");
         }
-        spec.ca_file = t.get<std::string>("ca_file", "the path of a PEM file", "");
+        spec.ca_file = t.file("ca_file", "the path of a PEM file", true);
         spec.model = t.get<std::string>("model", "a string", spec.model.empty() ? spec.name : spec.model);
         spec.api_key = t.secret("api_key", "api_key_env");
         const auto max_connections = t.get<long long>("max_connections", "a whole number", static_cast<long long>(spec.pool.max_connections));
@@ -49,7 +63,7 @@ void parse_endpoints(const Section& t, backends::TierSpec& spec) {
     const YAML::Node list = t["endpoints"];
     if (!list.IsSequence() || list.size() == 0) t.fail(t.key("endpoints") + " must list at least one endpoint");
     for (std::size_t i = 0; i < list.size(); ++i) {
-        Section e(list[i], t.key("endpoints") + "[" + std::to_string(i) + "]", t.source());
+        Section e(list[i], t.key("endpoints") + "[" + std::to_string(i) + "]", t.source(), t.base_dir());
         e.allow_only({"name", "kind", "model", "model_path", "threads", "context", "slots", "base_url", "api_key", "api_key_env", "ca_file",
                       "weight", "tags", "max_concurrent"});
         backends::TierSpec endpoint = spec;
@@ -61,7 +75,8 @@ void parse_endpoints(const Section& t, backends::TierSpec& spec) {
         endpoint.endpoint.weight = e.get<double>("weight", "a positive number", 1.0);
         endpoint.endpoint.tags = e.get<std::vector<std::string>>("tags", "a list of strings", {});
         endpoint.endpoint.max_concurrent = e.get<int>("max_concurrent", "a whole number", 0);
-        if (endpoint.endpoint.weight <= 0 || endpoint.endpoint.max_concurrent < 0) e.fail(e.path() + ": weight must be above 0 and max_concurrent not negative");
+        if (endpoint.endpoint.weight <= 0) e.fail(e.key("weight") + " is " + number(endpoint.endpoint.weight) + ", but weight must be above 0");
+        not_negative(e, "max_concurrent", endpoint.endpoint.max_concurrent, " (0: no limit)");
         spec.endpoints.push_back(std::move(endpoint));
     }
 }
@@ -141,9 +156,10 @@ TierSettings parse_tier(const Section& t) {
     s.retries = t.get<int>("retries", "a whole number", 0);
     s.retry_budget = ms(t.get<double>("retry_budget_ms", "a number of milliseconds", 0.0));
     s.failover_on = t.get<std::vector<int>>("failover_on", "a list of HTTP statuses", {});
-    if (s.max_concurrent < 0 || s.retries < 0 || s.retry_budget.count() < 0 || s.queue_timeout.count() < 0) {
-        t.fail(t.path() + ": max_concurrent, retries, retry_budget_ms and queue_timeout_ms must not be negative");
-    }
+    not_negative(t, "max_concurrent", s.max_concurrent, " (0: no limit)");
+    not_negative(t, "retries", s.retries, "");
+    not_negative(t, "retry_budget_ms", static_cast<double>(s.retry_budget.count()), "");
+    not_negative(t, "queue_timeout_ms", static_cast<double>(s.queue_timeout.count()), "");
     s.fallback = t.get<std::vector<std::string>>("fallback", "a list of tier names", {});
     if (t.has("circuit_breaker")) {
         Section b = t.child("circuit_breaker");

@@ -229,5 +229,40 @@ TEST(OutcomeReader, ReadsEveryRecordedConfidenceSignal) {
                 HasSubstr("models.a.signals.x must be a number (got a string)"));
 }
 
+TEST(OutcomeReader, ConfidenceAboveZeroAndNegativeCostNameLineModelAndField) {
+    const std::string high = R"({"prompt": "p", "models": {"llama3.1-8b": {"correct": true, "confidence": 0.5}}})";
+    EXPECT_THAT(read_error(good + "\n" + good + "\n" + high + "\n"),
+                HasSubstr("bad.jsonl line 3: models.llama3.1-8b.confidence is 0.5, but confidences are log-probabilities (at most 0)"));
+    EXPECT_THAT(read_error(R"({"prompt": "p", "models": {"a": {"correct": true, "confidence": Infinity}}})"),
+                HasSubstr("line 1: models.a.confidence is inf, but confidences are log-probabilities (at most 0)"));
+    EXPECT_THAT(read_error(R"({"prompt": "p", "models": {"a": {"correct": true, "cost_usd": -1}}})"),
+                HasSubstr("bad.jsonl line 1: models.a.cost_usd is -1, but a cost cannot be negative"));
+    EXPECT_THAT(read_error(R"({"prompt": "p", "models": {"a": {"correct": true, "cost_usd": NaN}}})"),
+                HasSubstr("line 1: models.a.cost_usd is NaN"));
+
+    // 0 (certain), -inf (impossible), a rounding hair above 0 and a zero cost stay valid; signals such
+    // as entropies may be positive and are left as recorded.
+    test::TempDir dir;
+    const OutcomeSet set = read_outcomes(write(dir, "ok.jsonl",
+                                               R"({"prompt": "p", "models": {"a": {"correct": true, "confidence": 0, "cost_usd": 0}, )"
+                                               R"("b": {"correct": false, "confidence": -Infinity, "signals": {"entropy": 2.5}}, )"
+                                               R"("c": {"correct": true, "confidence": 1e-12}}})"));
+    EXPECT_EQ(*set.records[0].models[0].confidence, 0.0);
+    EXPECT_EQ(*set.records[0].models[0].cost_usd, 0.0);
+    EXPECT_TRUE(std::isinf(*set.records[0].models[1].confidence));
+    EXPECT_DOUBLE_EQ(set.records[0].models[1].signals.at("entropy"), 2.5);
+    EXPECT_EQ(*set.records[0].models[2].confidence, 1e-12);  // rounding in the writer, not a probability
+}
+
+TEST(OutcomeReader, SkipsAUtf8ByteOrderMark) {
+    test::TempDir dir;
+    const OutcomeSet set = read_outcomes(write(dir, "bom.jsonl", "\xEF\xBB\xBF" + good + "\n" + good + "\n"));
+    ASSERT_EQ(set.records.size(), 2u);
+    EXPECT_EQ(set.records[0].id, "q1");
+    EXPECT_EQ(set.models, (std::vector<std::string>{"a", "b"}));
+    // Only at the start of the file: elsewhere it is still an error, naming its line.
+    EXPECT_THAT(read_error(good + "\n\xEF\xBB\xBF" + good + "\n"), HasSubstr("line 2: "));
+}
+
 }  // namespace
 }  // namespace hiro::core

@@ -27,9 +27,44 @@ std::string error_of(const std::string& yaml) {
 
 const std::string tiers = "tiers:\n  - {name: edge, kind: openai, base_url: 'http://127.0.0.1:1/v1'}\n";
 
+// A folder of its own, removed at the end of the test.
+struct TempDir {
+    std::filesystem::path path = std::filesystem::temp_directory_path() / ("hiro-gw-" + std::to_string(::getpid()) + "-" + std::to_string(++count()));
+    TempDir() { std::filesystem::create_directories(path); }
+    ~TempDir() { std::filesystem::remove_all(path); }
+    std::string write(const std::string& name, const std::string& text) const {
+        const auto file = path / name;
+        std::filesystem::create_directories(file.parent_path());
+        std::ofstream(file) << text;
+        return file.string();
+    }
+    static int& count() {
+        static int n = 0;
+        return n;
+    }
+};
+
+// The YAML with its model_path: MODEL naming `model`.
+std::string with_model(std::string yaml, const std::string& model) {
+    const std::string mark = "model_path: MODEL";
+    yaml.replace(yaml.find(mark), mark.size(), "model_path: '" + model + "'");
+    return yaml;
+}
+
+std::string load_error(const std::string& path) {
+    try {
+        load_gateway_config(path);
+    } catch (const core::Error& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
 TEST(GatewayConfig, ReadsEveryKey) {
     ::setenv("HIRO_CONFIG_TEST_KEY", "sk-abc", 1);
-    const GatewayConfig c = parse_gateway_config(R"(
+    TempDir dir;
+    const std::string model = dir.write("small.gguf", "GGUF");
+    const GatewayConfig c = parse_gateway_config(with_model(R"(
 listen: 0.0.0.0:9000
 io_threads: 3
 api_keys: [{name: team, key_env: HIRO_CONFIG_TEST_KEY}]
@@ -37,7 +72,7 @@ limits: {max_body_bytes: 1000, max_header_bytes: 2000, max_inflight: 7, rate_lim
 tiers:
   - name: edge
     kind: local
-    model_path: /models/small.gguf
+    model_path: MODEL
     threads: 2
     context: 1024
     max_concurrent: 1
@@ -57,7 +92,9 @@ tiers:
     prices: {input: 2.5, output: 10}
 policies:
   - {name: hiro-cascade, kind: cascade, tiers: [edge, cloud], thresholds: [-0.5], confidence: mean_logprob, defaults: {seed: 7}}
-)",
+)"
+,
+                                                 model),
                                                  "gw.yaml");
     EXPECT_EQ(c.host, "0.0.0.0");
     EXPECT_EQ(c.port, 9000);
@@ -66,7 +103,7 @@ policies:
     EXPECT_EQ(c.max_inflight, 7);
     EXPECT_EQ(c.drain_timeout.count(), 1500);
     ASSERT_EQ(c.tiers.size(), 2u);
-    EXPECT_EQ(c.tiers[0].spec.model_path, "/models/small.gguf");
+    EXPECT_EQ(c.tiers[0].spec.model_path, model);
     EXPECT_EQ(c.tiers[1].spec.timeouts.first_byte.count(), 200);
     EXPECT_EQ(c.tiers[1].retries, 2);
     EXPECT_EQ(c.tiers[1].retry_budget.count(), 5000);
@@ -103,7 +140,9 @@ TEST(GatewayConfig, ErrorsNameTheKey) {
     EXPECT_THAT(error_of("tiers: [oops"), HasSubstr("not valid YAML"));
     EXPECT_THAT(error_of(tiers + "limitz: {}\n"), HasSubstr("limitz is not a known key"));
     EXPECT_THAT(error_of("tiers:\n  - {name: a, kind: openai, base_url: 'http://x', max_concurrent: -3}\n"),
-                HasSubstr("tiers[0]: max_concurrent, retries, retry_budget_ms and queue_timeout_ms must not be negative"));
+                HasSubstr("gw.yaml: tiers[0].max_concurrent is -3, but must not be negative (0: no limit)"));
+    EXPECT_THAT(error_of("tiers:\n  - {name: a, kind: openai, base_url: 'http://x', retries: -1}\n"),
+                HasSubstr("gw.yaml: tiers[0].retries is -1, but must not be negative"));
     EXPECT_THAT(error_of("tiers:\n  - {name: a, kind: openai, base_url: 'http://x', defaults: {model: gpt}}\n"),
                 HasSubstr("tiers[0].defaults.model cannot be defaulted"));
     EXPECT_THAT(error_of("limits: {max_inflight: 0}\n" + tiers), HasSubstr("limits.max_inflight must be at least 1"));
@@ -134,7 +173,9 @@ namespace hiro::server {
 namespace {
 
 TEST(GatewayConfig, ReadsAnEndpointPool) {
-    const GatewayConfig c = parse_gateway_config(R"(
+    TempDir dir;
+    const std::string model = dir.write("small.gguf", "GGUF");
+    const GatewayConfig c = parse_gateway_config(with_model(R"(
 tiers:
   - name: edge
     balance: least_load
@@ -148,10 +189,12 @@ tiers:
     endpoints:
       - {base_url: 'http://10.0.0.1:8080/v1', weight: 2, tags: [math, en], max_concurrent: 1}
       - {name: box-b, base_url: 'http://10.0.0.2:8080/v1', model: qwen}
-      - {model_path: /models/small.gguf, threads: 1}
+      - {model_path: MODEL, threads: 1}
 policies:
   - {name: fast, kind: single, tiers: [edge], deadline_ms: 1200}
-)",
+)"
+,
+                                                 model),
                                                  "gw.yaml");
     const auto& spec = c.tiers.at(0).spec;
     EXPECT_EQ(spec.balancing.balance, "least_load");
@@ -176,6 +219,7 @@ policies:
     EXPECT_EQ(spec.endpoints[1].model, "qwen");
     EXPECT_EQ(spec.endpoints[2].kind, "local");
     EXPECT_EQ(spec.endpoints[2].threads, 1);
+    EXPECT_EQ(spec.endpoints[2].model_path, model);
     EXPECT_EQ(c.policies.at(0).deadline_ms, 1200);
 }
 
@@ -183,7 +227,10 @@ TEST(GatewayConfig, PoolErrorsNameTheKey) {
     const std::string pool = "tiers:\n  - name: edge\n";
     EXPECT_THAT(error_of(pool + "    endpoints: []\n"), HasSubstr("tiers[0].endpoints must list at least one endpoint"));
     EXPECT_THAT(error_of(pool + "    endpoints: [{base_url: 'http://x:1/v1', wieght: 2}]\n"), HasSubstr("tiers[0].endpoints[0].wieght is not a known key"));
-    EXPECT_THAT(error_of(pool + "    endpoints: [{base_url: 'http://x:1/v1', weight: 0}]\n"), HasSubstr("weight must be above 0"));
+    EXPECT_THAT(error_of(pool + "    endpoints: [{base_url: 'http://x:1/v1', weight: 0}]\n"),
+                HasSubstr("tiers[0].endpoints[0].weight is 0, but weight must be above 0"));
+    EXPECT_THAT(error_of(pool + "    endpoints: [{base_url: 'http://x:1/v1', max_concurrent: -3}]\n"),
+                HasSubstr("gw.yaml: tiers[0].endpoints[0].max_concurrent is -3, but must not be negative (0: no limit)"));
     EXPECT_THAT(error_of(pool + "    base_url: 'http://x:1/v1'\n    endpoints: [{base_url: 'http://x:1/v1'}]\n"),
                 HasSubstr("tiers[0].base_url belongs to each of tiers[0].endpoints"));
     EXPECT_THAT(error_of(pool + "    balance: fastest\n    endpoints: [{base_url: 'http://x:1/v1'}]\n"),
@@ -194,6 +241,52 @@ TEST(GatewayConfig, PoolErrorsNameTheKey) {
                 HasSubstr("tiers[0].health.path must start with /"));
     EXPECT_THAT(error_of(tiers + "policies:\n  - {name: p, kind: single, tiers: [edge], deadline_ms: 0}\n"),
                 HasSubstr("policies[0].deadline_ms must be above 0"));
+}
+
+}  // namespace
+}  // namespace hiro::server
+
+namespace hiro::server {
+namespace {
+
+TEST(GatewayConfig, AMissingModelFileNamesTheKey) {
+    EXPECT_EQ(error_of("tiers:\n  - {name: a, kind: local, model_path: /nonexistent/x.gguf}\n"),
+              "gw.yaml: tiers[0].model_path: no such file /nonexistent/x.gguf");
+    EXPECT_EQ(error_of("tiers:\n  - name: a\n    endpoints: [{base_url: 'http://x:1/v1'}, {model_path: /nonexistent/y.gguf}]\n"),
+              "gw.yaml: tiers[0].endpoints[1].model_path: no such file /nonexistent/y.gguf");
+    EXPECT_EQ(error_of("tiers:\n  - {name: a, kind: openai, base_url: 'https://x', ca_file: /nonexistent/ca.pem}\n"),
+              "gw.yaml: tiers[0].ca_file: no such file /nonexistent/ca.pem");
+    EXPECT_EQ(error_of(tiers + "policies:\n  - {name: p, file: /nonexistent/p.json}\n"), "gw.yaml: policies[0].file: no such file /nonexistent/p.json");
+    // A config given as text (the --tier flags) has no folder: its paths resolve from the working directory.
+    EXPECT_EQ(error_of("tiers:\n  - {name: a, kind: local, model_path: nowhere/x.gguf}\n"),
+              "gw.yaml: tiers[0].model_path: no such file " + (std::filesystem::current_path() / "nowhere/x.gguf").string());
+}
+
+TEST(GatewayConfig, RelativePathsResolveFromTheConfigsFolder) {
+    TempDir dir;
+    const std::string model = dir.write("models/small.gguf", "GGUF");
+    const std::string policy = dir.write("policies/p.json", R"({"kind": "single", "tiers": ["edge"]})");
+    const std::string config = dir.write("conf/gw.yaml",
+                                         "access_log: {path: logs/access.log}\n"
+                                         "tiers:\n  - {name: edge, kind: local, model_path: ../models/small.gguf}\n"
+                                         "  - name: pool\n    endpoints: [{model_path: '../models/small.gguf'}]\n"
+                                         "policies:\n  - {name: p, file: ../policies/p.json}\n");
+    ASSERT_NE(std::filesystem::current_path(), dir.path / "conf");
+    const GatewayConfig c = load_gateway_config(config);
+    EXPECT_EQ(c.tiers.at(0).spec.model_path, model);
+    EXPECT_EQ(c.tiers.at(1).spec.endpoints.at(0).model_path, model);
+    EXPECT_EQ(c.access_log.path, (dir.path / "conf/logs/access.log").string());
+    EXPECT_EQ(c.policies.at(0).spec.tiers, std::vector<std::string>{"edge"});
+
+    const std::string missing = dir.write("conf/missing.yaml", "tiers:\n  - {name: edge, kind: local, model_path: x.gguf}\n");
+    EXPECT_EQ(load_error(missing), missing + ": tiers[0].model_path: no such file " + (dir.path / "conf/x.gguf").string());
+
+    // What `hiro serve --check --config FILE` reads.
+    const std::string negative = dir.write("conf/negative.yaml", "tiers:\n  - {name: a, kind: openai, base_url: 'http://x', max_concurrent: -3}\n");
+    EXPECT_EQ(load_error(negative), negative + ": tiers[0].max_concurrent is -3, but must not be negative (0: no limit)");
+
+    const std::string stderr_log = dir.write("conf/stderr.yaml", "access_log: stderr\n" + tiers);
+    EXPECT_EQ(load_gateway_config(stderr_log).access_log.path, "stderr");
 }
 
 }  // namespace
