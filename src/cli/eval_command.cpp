@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -19,6 +20,7 @@ namespace {
 
 struct EvalArgs {
     std::string file;
+    std::string train;
     std::string weak, strong;
     std::vector<std::string> chain;
     std::vector<double> thresholds;
@@ -49,8 +51,20 @@ void run_eval(const EvalArgs& args) {
     options.random_seeds = args.seeds;
     for (const auto& p : args.policies) options.policies.push_back(policy::parse_policy_argument(p));
 
+    std::optional<core::OutcomeSet> train;
+    if (!args.train.empty()) {
+        train = core::read_outcomes(args.train, {args.strict});
+        spdlog::info("read {} training queries from {}: thresholds are fitted there", train->size(), args.train);
+        if (!args.prices.empty()) core::apply_prices(*train, core::load_price_table(args.prices));
+        options.train = &*train;
+    }
+
     const eval::EvalReport report = eval::evaluate(set, options);
-    if (args.json != "-") eval::print_table(std::cout, report);
+    if (args.json != "-") {
+        eval::print_table(std::cout, report);
+    } else {
+        for (const auto& w : report.warnings) spdlog::warn("{}", w);
+    }
     if (!args.json.empty()) {
         write_json(args.json, nlohmann::json(report));
         if (args.json != "-") spdlog::info("wrote {}", args.json);
@@ -67,6 +81,8 @@ void add_eval_command(CLI::App& app) {
     auto args = std::make_shared<EvalArgs>();
     CLI::App* cmd = app.add_subcommand("eval", "Replay cascades and routers over a recorded outcome file and measure them");
     cmd->add_option("file", args->file, "outcome file (hiro outcome JSONL, optionally gzipped)")->required();
+    cmd->add_option("--train", args->train,
+                    "pick the cascade threshold on this outcome file (e.g. the *_train one) instead of in-sample on FILE");
     cmd->add_option("--weak", args->weak, "the weak (cheap) model of the pair");
     cmd->add_option("--strong", args->strong, "the strong (expensive) model of the pair");
     cmd->add_option("--chain", args->chain, "models of an N-tier cascade, cheapest first")->delimiter(',');
@@ -79,7 +95,9 @@ void add_eval_command(CLI::App& app) {
     cmd->add_option("--seeds", args->seeds, "seeded shuffles for the random router's APGR")->capture_default_str();
     cmd->footer(std::string("Replay cascades and routers over a recorded outcome file (JSONL or .jsonl.gz) and measure accuracy, cost,\n"
         "latency and escalations; sweep the weak -> strong cascade threshold for APGR, CPT(50%), CPT(80%), the\n"
-        "Pareto front and AIQ. Defaults: strong = the most accurate model, weak = the cheapest; the chain\n"
+        "Pareto front and AIQ. Defaults: strong = the most accurate model, weak = the cheapest (at equal cost the\n"
+        "more accurate); the cascade row's threshold (PGR 80%) is picked on FILE itself (labelled in-sample) unless\n"
+        "--train gives another file; the chain\n"
                             "curve runs through every model with confidence, cheapest first (a table row needs --thresholds).") + "\n" +
                         kinds_help("Policies (--policy KIND:TIER,TIER[:thresholds=T,...][:NAME=VALUE], or a policy file)", policy::policy_kinds()));
     cmd->callback([args] { run_eval(*args); });

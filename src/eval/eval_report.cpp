@@ -4,8 +4,13 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <string>
+#include <unordered_set>
+
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "eval/router_training.h"
 #include "policy/registry.h"
 
 namespace hiro::eval {
@@ -20,11 +25,20 @@ bool file_has_cost(const OutcomeSet& set) {
     return false;
 }
 
+// Costs summed in a different order may differ in the last bits.
+bool same_cost(double a, double b) { return std::abs(a - b) <= 1e-9 * std::max(std::abs(a), std::abs(b)); }
+
+// Cheaper first; at equal cost the more accurate first (so a tie never picks
+// the weaker of two equally priced models). Without costs: less accurate first.
+bool cheaper(const OutcomeSet& set, bool has_cost, std::size_t a, std::size_t b) {
+    if (has_cost && !same_cost(set.total_cost(a), set.total_cost(b))) return set.total_cost(a) < set.total_cost(b);
+    return has_cost ? set.accuracy(a) > set.accuracy(b) : set.accuracy(a) < set.accuracy(b);
+}
+
 std::size_t cheapest_model(const OutcomeSet& set, bool has_cost) {
     std::vector<std::size_t> order(set.models.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
-    auto key = [&](std::size_t m) { return has_cost ? set.total_cost(m) : set.accuracy(m); };
-    return *std::min_element(order.begin(), order.end(), [&](auto a, auto b) { return key(a) < key(b); });
+    return *std::min_element(order.begin(), order.end(), [&](auto a, auto b) { return cheaper(set, has_cost, a, b); });
 }
 
 std::vector<std::string> default_chain(const OutcomeSet& set, bool has_cost) {
@@ -34,7 +48,8 @@ std::vector<std::string> default_chain(const OutcomeSet& set, bool has_cost) {
     }
     if (with_confidence.size() < 3) return {};  // two tiers are the pair's business
     std::stable_sort(with_confidence.begin(), with_confidence.end(), [&](auto a, auto b) {
-        return has_cost ? set.total_cost(a) < set.total_cost(b) : set.accuracy(a) < set.accuracy(b);
+        if (has_cost && !same_cost(set.total_cost(a), set.total_cost(b))) return set.total_cost(a) < set.total_cost(b);
+        return set.accuracy(a) < set.accuracy(b);  // a chain goes up in accuracy
     });
     std::vector<std::string> chain;
     for (auto m : with_confidence) chain.push_back(set.models[m]);
@@ -68,6 +83,55 @@ ReplayResult replay_spec(const policy::PolicySpec& spec, const OutcomeSet& set) 
     return replay(*policy::make_policy(spec), set);
 }
 
+// The threshold at which the weak -> strong cascade's PGR first reaches 80% on `set`.
+double cpt80_threshold(const OutcomeSet& set, std::size_t weak, std::size_t strong) {
+    TwoTierSweep sweep(set, weak, strong, confidence_scores(set, weak), Payment::cascade);
+    const double share = cpt(sweep.tie_block_curve(), set.accuracy(weak), set.accuracy(strong), 0.8);
+    return sweep.at_count(static_cast<std::size_t>(std::ceil(share * static_cast<double>(set.size())))).threshold;
+}
+
+std::string percent(double x) { return std::to_string(static_cast<long>(std::lround(100 * x))) + "%"; }
+
+// One line in plain words: what the cascade row buys against the strong model alone.
+std::string verdict(const ReplayResult& cascade, const PairReport& pair, const OutcomeSet& set, std::size_t strong, bool has_cost) {
+    const std::string name = "cascade " + pair.weak + " → " + pair.strong;
+    const std::string where = pair.thresholds_from == "in-sample"
+                                  ? "on this file (in-sample threshold)"
+                                  : "on this file (threshold fitted on " + pair.thresholds_from + ")";
+    const double acc = pair.strong_accuracy > 0 ? cascade.accuracy / pair.strong_accuracy : 0.0;
+    const double strong_cost = set.total_cost(strong);
+    const std::string gain = percent(acc) + " of " + pair.strong + "'s accuracy";
+    if (!has_cost || strong_cost <= 0) {
+        return name + ": " + gain + ", asking " + pair.strong + " on " + percent(cascade.reached.back()) + " of queries, " + where +
+               " (no costs: give --prices to say whether it pays off)";
+    }
+    const double cost = cascade.total_cost / strong_cost;
+    if (cost >= 1.0 || cascade.accuracy <= pair.weak_accuracy) {
+        return name + " does not pay off: " + gain + " at " + percent(cost) + " of its cost " + where;
+    }
+    return name + ": " + gain + " at " + percent(cost) + " of its cost " + where;
+}
+
+// Warnings for router policy files replayed on queries they were trained on
+// (router_spec records a hash of each training prompt).
+void check_router_training(const policy::PolicySpec& spec, const ReplayResult& result, const OutcomeSet& set,
+                           std::vector<std::string>& warnings) {
+    if (!spec.model || !spec.model->is_object() || !spec.model->contains("training")) return;
+    const auto& training = spec.model->at("training");
+    if (!training.contains("prompt_hashes")) return;
+    std::unordered_set<std::uint32_t> trained;
+    for (const auto& h : training.at("prompt_hashes")) trained.insert(h.get<std::uint32_t>());
+    std::size_t seen = 0;
+    for (const auto& r : set.records) seen += trained.contains(prompt_fingerprint(r.prompt)) ? 1 : 0;
+    if (seen == 0) return;
+    const std::string data = training.value("data", std::string("its training data"));
+    const double share = static_cast<double>(seen) / static_cast<double>(set.size());
+    warnings.push_back("router " + result.policy + " was trained on " + std::to_string(seen) + " of these " +
+                       std::to_string(set.size()) + " queries (" + percent(share) + "; trained on " + data + "): " +
+                       (share >= 0.5 ? "its figures here are in-sample, not held out; replay it on queries it never saw (e.g. the *_test file)"
+                                     : "its figures on those queries are not held out"));
+}
+
 PairReport evaluate_pair(const OutcomeSet& set, std::size_t weak, std::size_t strong, const EvalOptions& options,
                          bool has_cost) {
     PairReport pair;
@@ -93,8 +157,19 @@ PairReport evaluate_pair(const OutcomeSet& set, std::size_t weak, std::size_t st
         pair.cascade_apgr = apgr(pair.cascade_curve, pair.weak_accuracy, pair.strong_accuracy);
         pair.cascade_cpt50 = cpt(pair.cascade_curve, pair.weak_accuracy, pair.strong_accuracy, 0.5);
         pair.cascade_cpt80 = cpt(pair.cascade_curve, pair.weak_accuracy, pair.strong_accuracy, 0.8);
-        pair.cascade_cpt80_threshold =
-            sweep.at_count(static_cast<std::size_t>(std::ceil(pair.cascade_cpt80 * static_cast<double>(set.size())))).threshold;
+        pair.cascade_cpt80_threshold = cpt80_threshold(set, weak, strong);
+        if (options.train) {
+            // The table row's threshold is picked on the training file, not on this one.
+            const OutcomeSet& train = *options.train;
+            const std::size_t tw = train.model_index(set.models[weak]), ts = train.model_index(set.models[strong]);
+            require_confidence(train, {set.models[weak]}, 1);
+            if (train.accuracy(tw) == train.accuracy(ts)) {
+                throw core::Error(core::ErrorCode::invalid_input, "--train " + train.source + ": " + set.models[weak] + " and " +
+                                                                      set.models[strong] + " are equally accurate there; no threshold to fit");
+            }
+            pair.cascade_cpt80_threshold = cpt80_threshold(train, tw, ts);
+            pair.thresholds_from = train.source;
+        }
         if (has_cost) pair.cascade_aiq = aiq(to_points(pair.cascade_curve), cost_lo, cost_hi);
     }
 
@@ -140,6 +215,8 @@ EvalReport evaluate(const OutcomeSet& set, const EvalOptions& options) {
         if (report.pair->has_confidence) {
             // One point of the sweep for the table: where PGR first reaches 80%.
             report.policies.push_back(replay_spec({"cascade", pair_tiers, {report.pair->cascade_cpt80_threshold}, {}}, set));
+            report.policies.back().thresholds_from = report.thresholds_from = report.pair->thresholds_from;
+            report.verdict = verdict(report.policies.back(), *report.pair, set, strong, report.has_cost);
         }
     }
 
@@ -176,7 +253,8 @@ EvalReport evaluate(const OutcomeSet& set, const EvalOptions& options) {
     }
     if (with_answers.size() >= 2 && set.has_answer(strong)) {
         std::stable_sort(with_answers.begin(), with_answers.end(), [&](auto a, auto b) {
-            return report.has_cost ? set.total_cost(a) < set.total_cost(b) : set.accuracy(a) < set.accuracy(b);
+            if (report.has_cost && !same_cost(set.total_cost(a), set.total_cost(b))) return set.total_cost(a) < set.total_cost(b);
+            return set.accuracy(a) < set.accuracy(b);
         });
         std::vector<std::string> tiers;
         for (std::size_t i = 0; i < std::min<std::size_t>(3, with_answers.size()); ++i) tiers.push_back(set.models[with_answers[i]]);
@@ -185,7 +263,10 @@ EvalReport evaluate(const OutcomeSet& set, const EvalOptions& options) {
         report.policies.push_back(replay_spec({"consistency", tiers, {}, {{"min_agree", agree}}}, set));
     }
 
-    for (const auto& spec : options.policies) report.policies.push_back(replay_spec(spec, set));
+    for (const auto& spec : options.policies) {
+        report.policies.push_back(replay_spec(spec, set));
+        check_router_training(spec, report.policies.back(), set, report.warnings);
+    }
 
     std::vector<CostAccuracy> points;
     for (const auto& r : report.models) points.push_back({r.total_cost, r.accuracy, r.policy});

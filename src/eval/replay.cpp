@@ -71,6 +71,7 @@ ReplayResult replay(const policy::Policy& policy, const core::OutcomeSet& set) {
             const auto& o = record.models[models[p]];
             result.total_cost += o.cost_usd.value_or(0.0);
             latency += o.latency_ms.value_or(0.0);
+            result.has_latency = result.has_latency || o.latency_ms.has_value();
             result.reached[p] += 1.0;
         }
         result.answered[d.chosen] += 1.0;

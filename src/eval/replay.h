@@ -18,6 +18,8 @@ struct ReplayResult {
     double cost_per_query = 0.0;
     double cost_vs_strongest = 0.0;       // total_cost / the most accurate model's total cost
     double mean_latency_ms = 0.0;         // tiers asked one after another
+    bool has_latency = false;             // false: no tier it asked recorded a latency (mean_latency_ms means nothing)
+    std::string thresholds_from;          // where its thresholds were picked: "in-sample", a training file, or "" (given)
     double escalation_rate = 0.0;         // share answered by a tier asked after an earlier answer was rejected
     std::vector<double> reached;          // per tier: share of queries that asked it
     std::vector<double> answered;         // per tier: share of queries it answered

@@ -2,7 +2,9 @@
 
 #include <functional>
 #include <memory>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/outcome.h"
@@ -30,7 +32,13 @@ std::vector<double> relative_tier_cost(const core::OutcomeSet& set, const std::v
 std::shared_ptr<const policy::RouterModel> train_router(const core::OutcomeSet& train, const RouterTrainOptions& options);
 
 // The policy file of a trained router: kind "router" with the model embedded.
+// A router that train_router fitted also records what it was trained on, as
+// model.training = {data: the file, queries, prompt_hashes: prompt_fingerprint
+// of each training prompt}, so `hiro eval` can warn when it is replayed on them.
 policy::PolicySpec router_spec(const policy::RouterModel& model, const std::vector<std::string>& tiers, double lambda);
+
+// A 32-bit hash of a prompt (the same on every machine), as router files record them.
+std::uint32_t prompt_fingerprint(std::string_view prompt);
 
 // P(correct) per row and tier.
 using Predictions = std::vector<std::vector<double>>;
