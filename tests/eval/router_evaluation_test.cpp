@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/error.h"
@@ -96,6 +97,21 @@ TEST(RouterTraining, WritesAPolicyThatReplaysLikeItsModel) {
     const ReplayResult at_zero = replay(*policy::make_policy(router_spec(*model, options.tiers, 0.0)), test);
     EXPECT_NEAR(at_zero.accuracy, curve.front().accuracy, 1e-12);
     EXPECT_GT(at_zero.accuracy, test.accuracy(test.model_index("llama3.2-3b")) + 0.2);
+}
+
+TEST(RouterTraining, PolicyFileRecordsWhatItWasTrainedOn) {
+    const auto train = core::read_outcomes(test::outcome_file("triviaqa_llama_train.jsonl"));
+    RouterTrainOptions options;
+    options.tiers = {"llama3.1-8b", "llama3.1-405b"};
+    const auto model = train_router(train, options);
+    const nlohmann::json j = router_spec(*model, options.tiers, 0.0);
+    const auto& training = j.at("model").at("training");
+    EXPECT_EQ(training.at("data"), train.source);
+    EXPECT_EQ(training.at("queries"), train.size());
+    ASSERT_EQ(training.at("prompt_hashes").size(), train.size());
+    EXPECT_EQ(training.at("prompt_hashes")[0].get<std::uint32_t>(), prompt_fingerprint(train.records[0].prompt));
+    // The extra field does not stop the policy from loading.
+    EXPECT_NO_THROW(policy::make_policy(j.get<policy::PolicySpec>()));
 }
 
 TEST(CascadeCalibration, MeetsEachKindOfTargetOnTrain) {
