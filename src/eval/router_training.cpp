@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <mutex>
 
 #include "core/error.h"
 #include "policy/stable_hash.h"
@@ -27,29 +25,6 @@ std::vector<double> relative_tier_cost(const core::OutcomeSet& set, const std::v
     return cost;
 }
 
-namespace {
-
-// What each live router was trained on, so that router_spec can write it into
-// the policy file without widening the RouterModel (policy layer) or the
-// signature its callers use. Keyed by address; the weak_ptr tells a live entry
-// from one whose address has since been reused.
-struct TrainedOn {
-    std::weak_ptr<const policy::RouterModel> model;
-    nlohmann::json training;
-};
-std::mutex trained_on_mutex;
-std::map<const policy::RouterModel*, TrainedOn> trained_on;
-
-void remember_training(const std::shared_ptr<const policy::RouterModel>& model, const core::OutcomeSet& train) {
-    nlohmann::json hashes = nlohmann::json::array();
-    for (const auto& r : train.records) hashes.push_back(prompt_fingerprint(r.prompt));
-    nlohmann::json training = {{"data", train.source}, {"queries", train.size()}, {"prompt_hashes", std::move(hashes)}};
-    std::lock_guard lock(trained_on_mutex);
-    std::erase_if(trained_on, [](const auto& e) { return e.second.model.expired(); });
-    trained_on[model.get()] = {model, std::move(training)};
-}
-
-}  // namespace
 
 std::uint32_t prompt_fingerprint(std::string_view prompt) {
     return static_cast<std::uint32_t>(policy::stable_hash(prompt, 0x726f75746572ULL) >> 32);
@@ -71,21 +46,16 @@ std::shared_ptr<const policy::RouterModel> train_router(const core::OutcomeSet& 
         data.y.push_back(std::move(y));
     }
     auto quality = policy::fit_quality_model(options.method, data, options.fit);
-    std::shared_ptr<const policy::RouterModel> model =
-        std::make_shared<policy::RouterModel>(std::move(features), std::move(quality), relative_tier_cost(train, options.tiers));
-    remember_training(model, train);
+    auto model = std::make_shared<policy::RouterModel>(std::move(features), std::move(quality), relative_tier_cost(train, options.tiers));
+    nlohmann::json hashes = nlohmann::json::array();
+    for (const auto& r : train.records) hashes.push_back(prompt_fingerprint(r.prompt));
+    model->set_training({{"data", train.source}, {"queries", train.size()}, {"prompt_hashes", std::move(hashes)}});
     return model;
 }
 
 policy::PolicySpec router_spec(const policy::RouterModel& model, const std::vector<std::string>& tiers, double lambda) {
     policy::PolicySpec spec{"router", tiers, {}, {{"lambda", lambda}}};
-    nlohmann::json j = model.to_json();
-    {
-        std::lock_guard lock(trained_on_mutex);
-        auto it = trained_on.find(&model);
-        if (it != trained_on.end() && !it->second.model.expired()) j["training"] = it->second.training;
-    }
-    spec.model = std::make_shared<const nlohmann::json>(std::move(j));
+    spec.model = std::make_shared<const nlohmann::json>(model.to_json());
     return spec;
 }
 

@@ -22,8 +22,12 @@ std::size_t utility_choice(std::span<const double> quality, std::span<const doub
 
 std::size_t RouterModel::pick(const std::vector<double>& quality, double lambda) const { return utility_choice(quality, tier_cost_, lambda); }
 
+void RouterModel::set_training(const nlohmann::json& training) { training_ = std::make_shared<const nlohmann::json>(training); }
+
 nlohmann::json RouterModel::to_json() const {
-    return {{"features", features_->to_json()}, {"quality", quality_->to_json()}, {"tier_cost", tier_cost_}};
+    nlohmann::json j = {{"features", features_->to_json()}, {"quality", quality_->to_json()}, {"tier_cost", tier_cost_}};
+    if (training_) j["training"] = *training_;
+    return j;
 }
 
 std::shared_ptr<const RouterModel> load_router_model(const nlohmann::json* j, std::size_t tiers, std::string_view kind) {

@@ -27,12 +27,16 @@ public:
     // (ties go to the cheaper tier).
     std::size_t pick(const std::vector<double>& quality, double lambda) const;
 
+    // What it was fitted on (file, queries, prompt fingerprints), written with it
+    // so that a replay on the same queries can be flagged as in-sample.
+    void set_training(const nlohmann::json& training);
     nlohmann::json to_json() const;
 
 private:
     std::unique_ptr<FeatureExtractor> features_;
     std::unique_ptr<QualityModel> quality_;
     std::vector<double> tier_cost_;
+    std::shared_ptr<const nlohmann::json> training_;
 };
 
 // argmax over tiers of quality - lambda * cost; ties go to the cheaper tier.
