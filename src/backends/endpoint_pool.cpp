@@ -132,7 +132,13 @@ int EndpointPool::slots(const Endpoint& e) const {
     return std::numeric_limits<int>::max();  // nothing says it queues
 }
 
-Endpoint* EndpointPool::choose(const std::vector<Endpoint*>& tried, const std::string& tag) {
+std::string EndpointPool::why_out(const Endpoint& e, Clock::time_point now) const {
+    if (!e.healthy) return "unhealthy: " + e.unhealthy_why;
+    if (now < e.ejected_until) return "ejected: " + e.ejected_why;
+    return "";
+}
+
+EndpointPool::Choice EndpointPool::choose(const std::vector<Endpoint*>& tried, const std::string& tag) {
     thread_local std::mt19937_64 rng{std::random_device{}()};
     const auto now = Clock::now();
     std::vector<Endpoint*> eligible;
@@ -150,8 +156,9 @@ Endpoint* EndpointPool::choose(const std::vector<Endpoint*>& tried, const std::s
         eligible.push_back(e.get());
         candidates.push_back({weight, in_flight(*e), predicted});
     }
-    if (eligible.empty()) return nullptr;
-    return eligible[(*balance_)(candidates, turn_++, rng)];
+    if (eligible.empty()) return {};
+    const std::size_t pick = (*balance_)(candidates, turn_++, rng);
+    return {eligible[pick], candidates[pick].predicted_ms};
 }
 
 std::string EndpointPool::unavailable() const {
@@ -159,10 +166,8 @@ std::string EndpointPool::unavailable() const {
     std::string why;
     const auto now = Clock::now();
     for (const auto& e : endpoints_) {
-        const std::string reason = !e->healthy ? "unhealthy: " + e->unhealthy_why
-                                   : now < e->ejected_until ? "ejected: " + e->ejected_why
-                                                            : "already tried";
-        why += (why.empty() ? "" : "; ") + e->settings.name + " " + reason;
+        const std::string reason = why_out(*e, now);
+        why += (why.empty() ? "" : "; ") + e->settings.name + " " + (reason.empty() ? "already tried" : reason);
     }
     return "tier '" + name_ + "' has no endpoint left to ask (" + why + ")";
 }
@@ -207,23 +212,20 @@ Task<core::Answer> EndpointPool::generate(const core::Query& query, const AskOpt
     if (options.stream) sink.emplace(*options.stream);
     std::optional<core::Query> continuation;  // once part of the answer went out
     for (;;) {
-        Endpoint* e = choose(tried, tag);
-        if (e == nullptr && !tag.empty()) {
+        Choice choice = choose(tried, tag);
+        if (choice.endpoint == nullptr && !tag.empty()) {
             if (options.can_pass_on) {
                 throw TierFailure(FailureKind::overflow, 0, "", "no admitted endpoint is tagged '" + tag + "'");
             }
-            e = choose(tried, "");  // the last tier a request has: any endpoint rather than none
+            choice = choose(tried, "");  // the last tier a request has: any endpoint rather than none
         }
+        Endpoint* e = choice.endpoint;
         if (e == nullptr) {
             if (last) throw *last;
             throw TierFailure(FailureKind::busy, 0, "", unavailable());
         }
         tried.push_back(e);
-        std::optional<double> predicted;
-        {
-            std::lock_guard lock(mutex_);
-            if (e->estimate.known()) predicted = e->estimate.predict_ms(in_flight(*e), slots(*e));
-        }
+        const std::optional<double> predicted = choice.predicted_ms;
         Outstanding counted(e->outstanding);
         if (options.budget_ms && predicted && !continuation) {  // a stream under way is not sent elsewhere
             const double left = *options.budget_ms - std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -267,7 +269,7 @@ Task<core::Answer> EndpointPool::generate(const core::Query& query, const AskOpt
 Task<std::string> EndpointPool::embed(const core::Json& request) {
     std::vector<Endpoint*> tried;
     std::optional<TierFailure> last;
-    while (Endpoint* e = choose(tried, "")) {
+    while (Endpoint* e = choose(tried, "").endpoint) {
         tried.push_back(e);
         Outstanding counted(e->outstanding);
         std::optional<TierFailure> failure;
@@ -342,8 +344,7 @@ std::vector<EndpointStatus> EndpointPool::status() const {
         s.name = e->settings.name;
         s.healthy = e->healthy;
         s.admitted = admitted(*e, now);
-        if (!e->healthy) s.why_not = "unhealthy: " + e->unhealthy_why;
-        else if (now < e->ejected_until) s.why_not = "ejected: " + e->ejected_why;
+        s.why_not = why_out(*e, now);
         s.outstanding = e->outstanding.load();
         s.queued = e->queued.load();
         s.polled_busy = e->polled_busy;

@@ -89,12 +89,18 @@ public:
     std::size_t size() const { return endpoints_.size(); }
 
 private:
-    Endpoint* choose(const std::vector<Endpoint*>& tried, const std::string& tag);
+    // The endpoint the balancer picks, with the latency it predicted there (none before its first answer).
+    struct Choice {
+        Endpoint* endpoint = nullptr;
+        std::optional<double> predicted_ms;
+    };
+    Choice choose(const std::vector<Endpoint*>& tried, const std::string& tag);
     void start_probes();
     Task<void> probe(Endpoint& e);
     void record_success(Endpoint& e, double latency_ms, double predicted_ms);
     void record_failure(Endpoint& e, FailureKind kind, const std::string& what);
     bool admitted(const Endpoint& e, std::chrono::steady_clock::time_point now) const;
+    std::string why_out(const Endpoint& e, std::chrono::steady_clock::time_point now) const;  // "" when admitted
     double in_flight(const Endpoint& e) const;
     int slots(const Endpoint& e) const;
     std::string unavailable() const;
