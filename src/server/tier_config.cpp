@@ -39,7 +39,9 @@ void parse_endpoint(const Section& t, backends::TierSpec& spec) {
         spec.threads = t.get<int>("threads", "a whole number", 0);
         spec.context = t.get<int>("context", "a whole number", spec.context);
         spec.slots = t.get<int>("slots", "a whole number", 0);
-        if (spec.threads < 0 || spec.context < 0 || spec.slots < 0) t.fail(t.path() + ": threads, context and slots must not be negative");
+        not_negative(t, "threads", spec.threads, " (0: all cores)");
+        not_negative(t, "context", spec.context, "");
+        not_negative(t, "slots", spec.slots, " (0: cores / threads)");
     } else if (spec.kind == "openai") {
         spec.base_url = t.require<std::string>("base_url", "an http:// or https:// URL");
         if (spec.base_url.rfind("http://", 0) != 0 && spec.base_url.rfind("https://", 0) != 0) {
@@ -113,7 +115,8 @@ void parse_balancing(const Section& t, backends::PoolSettings& b) {
         x.allow_only({"after_failures", "base_ms"});
         b.eject_after = x.get<int>("after_failures", "a whole number (0: never)", b.eject_after);
         b.ejection = ms(x.get<double>("base_ms", "a number of milliseconds", static_cast<double>(b.ejection.count())));
-        if (b.eject_after < 0 || b.ejection.count() < 0) x.fail(x.path() + ": after_failures and base_ms must not be negative");
+        not_negative(x, "after_failures", b.eject_after, " (0: never)");
+        not_negative(x, "base_ms", static_cast<double>(b.ejection.count()), "");
     }
     b.slow_start = ms(t.get<double>("slow_start_ms", "a number of milliseconds", 0.0));
 }
