@@ -259,7 +259,11 @@ Task<core::Answer> EndpointPool::generate(const core::Query& query, const AskOpt
         }
         if (!endpoint_fault(failure->kind())) throw *failure;
         record_failure(*e, failure->kind(), failure->what());
-        if (sink && sink->sent()) continuation = core::continued_query(query, sink->text(), sink->tokens());
+        if (sink && sink->sent()) {
+            // Only text can be continued (as a prefill); a tool call half sent cannot, and starting over would repeat it.
+            if (sink->text().empty()) throw *failure;
+            continuation = core::continued_query(query, sink->text(), sink->tokens());
+        }
         if (endpoints_.size() > 1) spdlog::warn("tier '{}': endpoint {} failed, {} another: {}", name_, e->settings.name,
                                                 continuation ? "continuing the stream on" : "trying", failure->what());
         last = std::move(failure);
