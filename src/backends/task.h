@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <future>
 #include <utility>
 
 #include <boost/asio/awaitable.hpp>
@@ -32,6 +34,19 @@ T run_blocking(Task<T> task) {
     boost::asio::io_context ioc;
     auto result = boost::asio::co_spawn(ioc, std::move(task), boost::asio::use_future);
     ioc.run();
+    return result.get();
+}
+
+// Runs a task to completion on `ioc` from this thread, and no further: work
+// the task leaves on `ioc` (a connection waiting to read) stays for the next
+// call, so several calls can share one connection.
+template <class T>
+T run_blocking(boost::asio::io_context& ioc, Task<T> task) {
+    auto result = boost::asio::co_spawn(ioc, std::move(task), boost::asio::use_future);
+    while (result.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+        if (ioc.stopped()) ioc.restart();
+        ioc.run_one();
+    }
     return result.get();
 }
 

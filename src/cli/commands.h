@@ -10,6 +10,7 @@ namespace hiro::cli {
 // A new subcommand is one new file plus one line in main.cpp.
 void add_eval_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
+void add_usage_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_record_command(CLI::App& app);
 void add_fit_confidence_command(CLI::App& app);

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
     hiro::cli::register_engine_embedder();
     hiro::cli::add_eval_command(app);
     hiro::cli::add_serve_command(app);
+    hiro::cli::add_usage_command(app);
     hiro::cli::add_bench_command(app);
     hiro::cli::add_record_command(app);
     hiro::cli::add_fit_confidence_command(app);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "core/error.h"
@@ -86,6 +87,16 @@ public:
             fail(key(k) + ": no such file " + resolved);
         }
         return resolved;
+    }
+
+    // "tiers[0].max_concurrent is -3, but must not be negative (0: no limit)".
+    void not_negative(const std::string& k, double v, const std::string& note = "") const {
+        if (v < 0) fail(key(k) + " is " + number(v) + ", but must not be negative" + note);
+    }
+    static std::string number(double v) {
+        std::ostringstream out;
+        out << v;
+        return out.str();
     }
 
     const std::string& path() const { return path_; }

@@ -1,5 +1,8 @@
 #include "server/gateway.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <fmt/chrono.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -83,7 +86,7 @@ struct InflightCount {
 }  // namespace
 
 Gateway::Gateway(GatewayConfig config)
-    : config_(std::move(config)), access_log_(config_.access_log), rate_limiter_(config_.rate_limit_per_key, config_.rate_limit_burst) {
+    : config_(std::move(config)), access_log_(config_.access_log), limiter_(limits_by_key(config_), config_.state, metrics_) {
     declare_metrics(metrics_);
     for (const auto& t : config_.tiers) {
         tiers_[t.spec.name] = std::make_unique<GuardedTier>(t, backends::make_tier(t.spec), metrics_);
@@ -130,12 +133,16 @@ void Gateway::publish_endpoint_metrics() {
     }
 }
 
-void Gateway::stop_tiers() {
+void Gateway::stop() {
     for (auto& [_, tier] : tiers_) tier->tier().stop();
+    limiter_.close();
 }
 
-bool Gateway::authorized(const std::string& authorization, std::string& key_name) const {
-    if (config_.api_keys.empty()) return true;
+bool Gateway::authorized(const std::string& authorization, Outcome& outcome) const {
+    if (config_.api_keys.empty()) {
+        outcome.admin = true;  // an open gateway has no secrets to keep between its clients
+        return true;
+    }
     const std::string prefix = "Bearer ";
     const std::string presented = authorization.rfind(prefix, 0) == 0 ? authorization.substr(prefix.size()) : "";
     // Compare digests in constant time: neither the key's content nor its length leaks through timing.
@@ -145,7 +152,8 @@ bool Gateway::authorized(const std::string& authorization, std::string& key_name
         const auto d = digest(key.key);
         if (CRYPTO_memcmp(d.data(), presented_digest.data(), d.size()) == 0 && !presented.empty()) {
             ok = true;
-            key_name = key.name;
+            outcome.key = key.name;
+            outcome.admin = key.admin;
         }
     }
     return ok;
@@ -205,7 +213,7 @@ Task<void> Gateway::handle(const GatewayRequest& request, ClientStream& client) 
     if (path != "/health" && path != "/metrics") {
         // Paths hiro does not serve are one series, not one per path a scanner tries.
         const bool known = path == "/ready" || path == "/v1/models" || path == "/v1/chat/completions" || path == "/v1/completions" ||
-                           path == "/v1/embeddings";
+                           path == "/v1/embeddings" || path == "/v1/usage";
         metrics_.add("hiro_requests_total", {known ? path : "other", std::to_string(client.status())});
         log_access(request, path, client.status(), ms_since(start), outcome);
     }
@@ -233,14 +241,15 @@ Task<void> Gateway::dispatch(const GatewayRequest& request, const std::string& p
     const bool chat = path == "/v1/chat/completions";
     const bool completions = path == "/v1/completions";
     const bool embeddings = path == "/v1/embeddings";
-    if (path != "/v1/models" && !chat && !completions && !embeddings) {
+    const bool usage = path == "/v1/usage";
+    if (path != "/v1/models" && !chat && !completions && !embeddings && !usage) {
         co_await respond_error(client, 404,
                                "no such endpoint: " + path +
-                                   " (hiro serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /health, /ready, /metrics)",
+                                   " (hiro serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /v1/usage, /health, /ready, /metrics)",
                                "invalid_request_error", "not_found");
         co_return;
     }
-    if (!authorized(request.authorization, outcome.key)) {
+    if (!authorized(request.authorization, outcome)) {
         co_await respond_error(client, 401, "invalid or missing API key: send 'Authorization: Bearer KEY'", "authentication_error",
                                "invalid_api_key");
         co_return;
@@ -249,14 +258,12 @@ Task<void> Gateway::dispatch(const GatewayRequest& request, const std::string& p
         co_await client.respond(200, {}, models_json());
         co_return;
     }
-    if (request.method != "POST") {
-        co_await respond_error(client, 405, path + " takes POST", "invalid_request_error", "method_not_allowed");
+    if (usage) {
+        co_await handle_usage(client, outcome);
         co_return;
     }
-    double retry_after = 0.0;
-    if (!rate_limiter_.admit(outcome.key, retry_after)) {
-        const Headers headers{{"retry-after", std::to_string(static_cast<int>(std::ceil(retry_after)))}};
-        co_await respond_error(client, 429, "rate limit exceeded for this API key", "rate_limit_error", "rate_limited", headers);
+    if (request.method != "POST") {
+        co_await respond_error(client, 405, path + " takes POST", "invalid_request_error", "method_not_allowed");
         co_return;
     }
     if (draining_) {
@@ -264,7 +271,7 @@ Task<void> Gateway::dispatch(const GatewayRequest& request, const std::string& p
         co_return;
     }
     if (embeddings) {
-        co_await handle_embeddings(request, client);
+        co_await handle_embeddings(request, client, outcome);
     } else {
         co_await handle_completion(request, client, chat, outcome);
     }
@@ -309,12 +316,48 @@ Task<void> Gateway::handle_completion(const GatewayRequest& request, ClientStrea
         co_return;
     }
     const InflightCount in_flight{inflight_};
+    std::optional<Reservation> held;
+    const Demand worst = worst_case(parsed.query, route->second, limiter_.limits_of(outcome.key).reserve_completion_tokens);
+    if (!co_await admit(client, outcome.key, worst, held)) co_return;
     const auto start = std::chrono::steady_clock::now();
-    outcome.trace = co_await answer_completion(parsed, route->second, client, metrics_, next_request_id(), deadline_ms);
+    std::exception_ptr cut_off;
+    try {
+        outcome.trace = co_await answer_completion(parsed, route->second, client, metrics_, next_request_id(), deadline_ms);
+    } catch (const boost::system::system_error&) {
+        cut_off = std::current_exception();
+    }
+    if (cut_off) {
+        // The client went away: what the tiers billed is unknown, so the
+        // worst case stays charged, settled apart from this cancelled coroutine.
+        boost::asio::co_spawn(co_await boost::asio::this_coro::executor, limiter_.settle(*held, held->reserved), boost::asio::detached);
+        std::rethrow_exception(cut_off);
+    }
     metrics_.observe("hiro_request_duration_seconds", {route->second.name}, ms_since(start) / 1000.0);
+    co_await limiter_.settle(*held, used_by(*outcome.trace));
 }
 
-Task<void> Gateway::handle_embeddings(const GatewayRequest& request, ClientStream& client) {
+Task<bool> Gateway::admit(ClientStream& client, const std::string& key, const Demand& worst, std::optional<Reservation>& held) {
+    KeyLimiter::Verdict verdict = co_await limiter_.admit(key, worst);
+    if (verdict.held) {
+        held = std::move(verdict.held);
+        co_return true;
+    }
+    const Headers headers{{"retry-after", std::to_string(verdict.retry_after_s)}};
+    co_await respond_error(client, verdict.status, verdict.message, verdict.type, verdict.code, headers);
+    co_return false;
+}
+
+Task<void> Gateway::handle_usage(ClientStream& client, const Outcome& outcome) {
+    if (!outcome.admin) {
+        co_await respond_error(client, 403, "reading usage takes an admin key: set admin: true on it under api_keys", "permission_error",
+                               "admin_key_required");
+        co_return;
+    }
+    const Json usage = co_await limiter_.usage();
+    co_await client.respond(200, {}, usage.dump());
+}
+
+Task<void> Gateway::handle_embeddings(const GatewayRequest& request, ClientStream& client, Outcome& outcome) {
     Json body = Json::parse(request.body, nullptr, false);
     std::string invalid;
     if (!body.is_object()) invalid = "the request body must be a JSON object";
@@ -330,6 +373,10 @@ Task<void> Gateway::handle_embeddings(const GatewayRequest& request, ClientStrea
         co_return;
     }
     body.erase("model");
+    std::optional<Reservation> held;
+    const auto input_bound = static_cast<std::int64_t>(request.body.size());  // bytes bound a byte-level vocabulary's tokens
+    const Demand worst{input_bound, tier->second->settings().spec.price.cost(input_bound, 0)};
+    if (!co_await admit(client, outcome.key, worst, held)) co_return;
     std::optional<backends::TierFailure> failure;
     std::string answer;
     try {
@@ -337,6 +384,16 @@ Task<void> Gateway::handle_embeddings(const GatewayRequest& request, ClientStrea
     } catch (const backends::TierFailure& f) {
         failure.emplace(f);
     }
+    Demand used;
+    if (!failure) {
+        const Json parsed = Json::parse(answer, nullptr, false);
+        const Json::json_pointer prompt_tokens("/usage/prompt_tokens");
+        if (parsed.is_object() && parsed.contains(prompt_tokens) && parsed[prompt_tokens].is_number_integer()) {
+            used.tokens = parsed[prompt_tokens].get<std::int64_t>();
+        }
+        used.usd = tier->second->settings().spec.price.cost(used.tokens, 0);
+    }
+    co_await limiter_.settle(*held, used);
     if (failure) {
         const bool client_error = failure->kind() == backends::FailureKind::client_error;
         std::string error = client_error && Json::accept(failure->body()) ? failure->body() : core::openai_error(failure->what(), "upstream_error").dump();

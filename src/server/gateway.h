@@ -11,7 +11,7 @@
 #include "server/gateway_config.h"
 #include "server/guarded_tier.h"
 #include "server/metrics.h"
-#include "server/rate_limiter.h"
+#include "server/key_limiter.h"
 #include "server/request_trace.h"
 #include "server/route.h"
 
@@ -29,11 +29,12 @@ struct GatewayRequest {
 };
 
 // The OpenAI-compatible gateway's request handling: liveness and readiness,
-// models, metrics, CORS, authentication, rate limits, admission control,
+// models, metrics, usage, CORS, authentication, limits per API key (request,
+// token and spend, per process or shared through Redis), admission control,
 // chat/completions through their routes and embeddings through a tier, with
 // an access log. Every request is a coroutine on the I/O thread of its
-// connection; hiro keeps no state between requests beyond counters, so
-// replicas scale out behind any load balancer.
+// connection; what replicas must share (the limits) lives in Redis, so they
+// scale out behind any load balancer.
 class Gateway {
 public:
     // Builds every tier and route; throws core::Error naming what is wrong.
@@ -47,20 +48,25 @@ public:
     int inflight() const { return inflight_.load(); }
     const GatewayConfig& config() const { return config_; }
     Metrics& metrics() { return metrics_; }
-    // Stops the tiers' own threads (local decoding) once the I/O threads have
-    // stopped, before their contexts (and the requests in them) are destroyed.
-    void stop_tiers();
+    // Stops the tiers' own threads (local decoding) and closes the limit
+    // store's connections once the I/O threads have stopped, before their
+    // contexts (and the requests in them) are destroyed.
+    void stop();
 
 private:
     // What one request did, for the access log.
     struct Outcome {
         std::string key;  // the API key's name
+        bool admin = false;  // the key may read every key's usage
         std::optional<RequestTrace> trace;
     };
     Task<void> dispatch(const GatewayRequest& request, const std::string& path, ClientStream& client, Outcome& outcome);
     Task<void> handle_completion(const GatewayRequest& request, ClientStream& client, bool chat, Outcome& outcome);
-    Task<void> handle_embeddings(const GatewayRequest& request, ClientStream& client);
-    bool authorized(const std::string& authorization, std::string& key_name) const;
+    Task<void> handle_embeddings(const GatewayRequest& request, ClientStream& client, Outcome& outcome);
+    Task<void> handle_usage(ClientStream& client, const Outcome& outcome);
+    // Admission by the key's limits; false (and the refusal sent) if refused.
+    Task<bool> admit(ClientStream& client, const std::string& key, const Demand& worst, std::optional<Reservation>& held);
+    bool authorized(const std::string& authorization, Outcome& outcome) const;
     bool cors_allowed(const std::string& origin) const;
     std::string models_json() const;
     void publish_endpoint_metrics();
@@ -72,7 +78,7 @@ private:
     AccessLog access_log_;
     std::map<std::string, std::unique_ptr<GuardedTier>> tiers_;
     std::map<std::string, Route> routes_;  // policies and tiers, by the name clients use
-    RateLimiter rate_limiter_;
+    KeyLimiter limiter_;
     std::atomic<int> inflight_{0};
     std::atomic<bool> draining_{false};
 };

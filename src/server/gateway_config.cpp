@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "server/config_section.h"
+#include "server/redis_connection.h"
 #include "policy/confidence_estimator.h"
 #include "policy/registry.h"
 
@@ -66,6 +67,43 @@ PolicySettings parse_policy(const Section& p) {
     return s;
 }
 
+// A key's limits: `base` where the section says nothing.
+KeyLimits parse_key_limits(const Section& l, KeyLimits base) {
+    l.allow_only({"requests_per_minute", "tokens_per_minute", "budget_usd_per_day", "budget_usd_per_month", "reserve_completion_tokens"});
+    auto positive = [&](const char* k, double fallback) {
+        const double v = l.get<double>(k, "a number", fallback);
+        l.not_negative(k, v, " (0: no limit)");
+        return v;
+    };
+    base.requests_per_minute = positive("requests_per_minute", base.requests_per_minute);
+    base.tokens_per_minute = positive("tokens_per_minute", base.tokens_per_minute);
+    base.budget_usd_per_day = positive("budget_usd_per_day", base.budget_usd_per_day);
+    base.budget_usd_per_month = positive("budget_usd_per_month", base.budget_usd_per_month);
+    base.reserve_completion_tokens = l.get<std::int64_t>("reserve_completion_tokens", "a whole number of tokens", base.reserve_completion_tokens);
+    if (base.reserve_completion_tokens < 1) l.fail(l.key("reserve_completion_tokens") + " must be at least 1");
+    return base;
+}
+
+SharedState parse_state(const Section& s) {
+    s.allow_only({"redis", "on_unavailable", "timeout_ms"});
+    SharedState state;
+    state.redis_url = s.require<std::string>("redis", "a URL redis://HOST:PORT/DB");
+    try {
+        parse_redis_url(state.redis_url);
+    } catch (const Error& e) {
+        s.fail(s.key("redis") + ": " + e.what());
+    }
+    const auto mode = s.get<std::string>("on_unavailable", "open or closed", "open");
+    if (mode != "open" && mode != "closed") {
+        s.fail(s.key("on_unavailable") + " must be open (per-process limits while Redis is down) or closed (503), got '" + mode + "'");
+    }
+    state.fail_open = mode == "open";
+    const double timeout = s.get<double>("timeout_ms", "a number of milliseconds", static_cast<double>(state.timeout.count()));
+    if (!(timeout >= 1)) s.fail(s.key("timeout_ms") + " must be at least 1");
+    state.timeout = ms(timeout);
+    return state;
+}
+
 // base_dir: where relative paths resolve from (empty: the working directory).
 GatewayConfig parse_config(const std::string& yaml_text, const std::string& source, const std::string& base_dir) {
     YAML::Node root;
@@ -75,7 +113,7 @@ GatewayConfig parse_config(const std::string& yaml_text, const std::string& sour
         throw Error(ErrorCode::invalid_input, source + ": not valid YAML: " + e.what());
     }
     Section top(root, "", source, base_dir);
-    top.allow_only({"listen", "io_threads", "api_keys", "limits", "tiers", "policies", "default_route", "cors", "access_log"});
+    top.allow_only({"listen", "io_threads", "api_keys", "limits", "state", "tiers", "policies", "default_route", "cors", "access_log"});
     GatewayConfig c;
     try {
         parse_listen_address(top.get<std::string>("listen", "HOST:PORT", "127.0.0.1:8000"), c.host, c.port);
@@ -103,29 +141,36 @@ GatewayConfig parse_config(const std::string& yaml_text, const std::string& sour
         }
     }
 
+    if (top.has("limits")) {
+        Section l = top.child("limits");
+        for (const char* moved : {"rate_limit_per_key", "rate_limit_burst"}) {
+            if (l.has(moved)) l.fail(l.key(moved) + " is gone: set requests_per_minute under limits.per_key (every key) or api_keys[].limits (one key)");
+        }
+        l.allow_only({"max_body_bytes", "max_header_bytes", "max_inflight", "drain_timeout_ms", "per_key"});
+        c.max_body_bytes = l.get<std::size_t>("max_body_bytes", "a number of bytes", c.max_body_bytes);
+        c.max_header_bytes = l.get<std::size_t>("max_header_bytes", "a number of bytes", c.max_header_bytes);
+        c.max_inflight = l.get<int>("max_inflight", "a whole number", c.max_inflight);
+        if (c.max_inflight < 1) l.fail(l.key("max_inflight") + " must be at least 1");
+        c.drain_timeout = ms(l.get<double>("drain_timeout_ms", "a number of milliseconds", static_cast<double>(c.drain_timeout.count())));
+        if (l.has("per_key")) c.key_limits = parse_key_limits(l.child("per_key"), c.key_limits);
+    }
+    if (top.has("state")) c.state = parse_state(top.child("state"));
     if (top.has("api_keys")) {
         const YAML::Node keys = top["api_keys"];
         if (!keys.IsSequence()) top.fail("api_keys must be a list of {name, key | key_env}");
         for (std::size_t i = 0; i < keys.size(); ++i) {
             Section k(keys[i], "api_keys[" + std::to_string(i) + "]", source, base_dir);
-            k.allow_only({"name", "key", "key_env"});
-            ApiKey key{k.get<std::string>("name", "a string", "key" + std::to_string(i)), k.secret("key", "key_env")};
+            k.allow_only({"name", "key", "key_env", "admin", "limits"});
+            ApiKey key{k.get<std::string>("name", "a string", "key" + std::to_string(i)), k.secret("key", "key_env"),
+                       k.get<bool>("admin", "true or false", false), c.key_limits};
             if (key.key.empty()) k.fail(k.key("key") + " or " + k.key("key_env") + " is required");
+            if (k.has("limits")) key.limits = parse_key_limits(k.child("limits"), c.key_limits);
+            for (const auto& other : c.api_keys) {
+                if (other.name == key.name) k.fail(k.key("name") + " '" + key.name + "' is used twice: limits and usage are kept by name");
+            }
             c.api_keys.push_back(std::move(key));
         }
     }
-    if (top.has("limits")) {
-        Section l = top.child("limits");
-        l.allow_only({"max_body_bytes", "max_header_bytes", "max_inflight", "rate_limit_per_key", "rate_limit_burst", "drain_timeout_ms"});
-        c.max_body_bytes = l.get<std::size_t>("max_body_bytes", "a number of bytes", c.max_body_bytes);
-        c.max_header_bytes = l.get<std::size_t>("max_header_bytes", "a number of bytes", c.max_header_bytes);
-        c.max_inflight = l.get<int>("max_inflight", "a whole number", c.max_inflight);
-        if (c.max_inflight < 1) l.fail(l.key("max_inflight") + " must be at least 1");
-        c.rate_limit_per_key = l.get<double>("rate_limit_per_key", "requests per second", c.rate_limit_per_key);
-        c.rate_limit_burst = l.get<double>("rate_limit_burst", "a number of requests", c.rate_limit_burst);
-        c.drain_timeout = ms(l.get<double>("drain_timeout_ms", "a number of milliseconds", static_cast<double>(c.drain_timeout.count())));
-    }
-
     const YAML::Node tiers = top["tiers"];
     if (!tiers || !tiers.IsSequence() || tiers.size() == 0) top.fail("tiers must list at least one tier");
     std::set<std::string> names;

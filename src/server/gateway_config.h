@@ -8,6 +8,7 @@
 #include "backends/tier_factory.h"
 #include "core/openai_response.h"
 #include "server/access_log.h"
+#include "server/limit_store.h"
 #include "policy/policy_spec.h"
 #include "policy/task_router.h"
 
@@ -35,8 +36,10 @@ struct PolicySettings {
 };
 
 struct ApiKey {
-    std::string name;  // for logs and metrics; the key itself is never logged
+    std::string name;  // for logs, metrics and usage; the key itself is never logged
     std::string key;
+    bool admin = false;  // may read every key's usage (GET /v1/usage)
+    KeyLimits limits;    // limits.per_key, overridden by the key's own limits
 };
 
 struct GatewayConfig {
@@ -50,8 +53,8 @@ struct GatewayConfig {
     std::size_t max_body_bytes = 1 << 20;
     std::size_t max_header_bytes = 16 << 10;
     int max_inflight = 8192;  // requests being answered at once; more get 503 (each holds ~2 file descriptors)
-    double rate_limit_per_key = 0.0;  // requests/s per API key (0 = none)
-    double rate_limit_burst = 10.0;
+    KeyLimits key_limits;  // limits.per_key: every key's limits unless it sets its own (and the clients' without API keys)
+    SharedState state;     // where the limits live: this process, or Redis shared by all replicas
     std::chrono::milliseconds drain_timeout{30000};
     std::vector<TierSettings> tiers;
     std::vector<PolicySettings> policies;

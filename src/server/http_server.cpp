@@ -129,7 +129,7 @@ void HttpServer::run() {
     for (std::size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back([this, i] { contexts_[i]->run(); });
     contexts_[0]->run();
     for (auto& t : threads) t.join();
-    gateway_.stop_tiers();
+    gateway_.stop();
 }
 
 }  // namespace hiro::server

@@ -20,17 +20,6 @@ core::Json request_defaults(const Section& s) {
 
 namespace {
 
-std::string number(double v) {
-    std::ostringstream out;
-    out << v;
-    return out.str();
-}
-
-// "tiers[0].max_concurrent is -3, but must not be negative (0: no limit)".
-void not_negative(const Section& s, const std::string& k, double v, const std::string& note) {
-    if (v < 0) s.fail(s.key(k) + " is " + number(v) + ", but must not be negative" + note);
-}
-
 // What makes one endpoint: a local model or an OpenAI-compatible URL.
 void parse_endpoint(const Section& t, backends::TierSpec& spec) {
     if (spec.kind == "local") {
@@ -39,9 +28,9 @@ void parse_endpoint(const Section& t, backends::TierSpec& spec) {
         spec.threads = t.get<int>("threads", "a whole number", 0);
         spec.context = t.get<int>("context", "a whole number", spec.context);
         spec.slots = t.get<int>("slots", "a whole number", 0);
-        not_negative(t, "threads", spec.threads, " (0: all cores)");
-        not_negative(t, "context", spec.context, "");
-        not_negative(t, "slots", spec.slots, " (0: cores / threads)");
+        t.not_negative("threads", spec.threads, " (0: all cores)");
+        t.not_negative("context", spec.context, "");
+        t.not_negative("slots", spec.slots, " (0: cores / threads)");
     } else if (spec.kind == "openai") {
         spec.base_url = t.require<std::string>("base_url", "an http:// or https:// URL");
         if (spec.base_url.rfind("http://", 0) != 0 && spec.base_url.rfind("https://", 0) != 0) {
@@ -77,8 +66,8 @@ void parse_endpoints(const Section& t, backends::TierSpec& spec) {
         endpoint.endpoint.weight = e.get<double>("weight", "a positive number", 1.0);
         endpoint.endpoint.tags = e.get<std::vector<std::string>>("tags", "a list of strings", {});
         endpoint.endpoint.max_concurrent = e.get<int>("max_concurrent", "a whole number", 0);
-        if (endpoint.endpoint.weight <= 0) e.fail(e.key("weight") + " is " + number(endpoint.endpoint.weight) + ", but weight must be above 0");
-        not_negative(e, "max_concurrent", endpoint.endpoint.max_concurrent, " (0: no limit)");
+        if (endpoint.endpoint.weight <= 0) e.fail(e.key("weight") + " is " + Section::number(endpoint.endpoint.weight) + ", but weight must be above 0");
+        e.not_negative("max_concurrent", endpoint.endpoint.max_concurrent, " (0: no limit)");
         spec.endpoints.push_back(std::move(endpoint));
     }
 }
@@ -115,8 +104,8 @@ void parse_balancing(const Section& t, backends::PoolSettings& b) {
         x.allow_only({"after_failures", "base_ms"});
         b.eject_after = x.get<int>("after_failures", "a whole number (0: never)", b.eject_after);
         b.ejection = ms(x.get<double>("base_ms", "a number of milliseconds", static_cast<double>(b.ejection.count())));
-        not_negative(x, "after_failures", b.eject_after, " (0: never)");
-        not_negative(x, "base_ms", static_cast<double>(b.ejection.count()), "");
+        x.not_negative("after_failures", b.eject_after, " (0: never)");
+        x.not_negative("base_ms", static_cast<double>(b.ejection.count()), "");
     }
     b.slow_start = ms(t.get<double>("slow_start_ms", "a number of milliseconds", 0.0));
 }
@@ -159,10 +148,10 @@ TierSettings parse_tier(const Section& t) {
     s.retries = t.get<int>("retries", "a whole number", 0);
     s.retry_budget = ms(t.get<double>("retry_budget_ms", "a number of milliseconds", 0.0));
     s.failover_on = t.get<std::vector<int>>("failover_on", "a list of HTTP statuses", {});
-    not_negative(t, "max_concurrent", s.max_concurrent, " (0: no limit)");
-    not_negative(t, "retries", s.retries, "");
-    not_negative(t, "retry_budget_ms", static_cast<double>(s.retry_budget.count()), "");
-    not_negative(t, "queue_timeout_ms", static_cast<double>(s.queue_timeout.count()), "");
+    t.not_negative("max_concurrent", s.max_concurrent, " (0: no limit)");
+    t.not_negative("retries", s.retries, "");
+    t.not_negative("retry_budget_ms", static_cast<double>(s.retry_budget.count()), "");
+    t.not_negative("queue_timeout_ms", static_cast<double>(s.queue_timeout.count()), "");
     s.fallback = t.get<std::vector<std::string>>("fallback", "a list of tier names", {});
     if (t.has("circuit_breaker")) {
         Section b = t.child("circuit_breaker");

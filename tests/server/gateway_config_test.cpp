@@ -67,8 +67,16 @@ TEST(GatewayConfig, ReadsEveryKey) {
     const GatewayConfig c = parse_gateway_config(with_model(R"(
 listen: 0.0.0.0:9000
 io_threads: 3
-api_keys: [{name: team, key_env: HIRO_CONFIG_TEST_KEY}]
-limits: {max_body_bytes: 1000, max_header_bytes: 2000, max_inflight: 7, rate_limit_per_key: 5, rate_limit_burst: 2, drain_timeout_ms: 1500}
+api_keys:
+  - {name: team, key_env: HIRO_CONFIG_TEST_KEY, limits: {tokens_per_minute: 9000, budget_usd_per_month: 20}}
+  - {name: ops, key: sk-ops, admin: true}
+limits:
+  max_body_bytes: 1000
+  max_header_bytes: 2000
+  max_inflight: 7
+  drain_timeout_ms: 1500
+  per_key: {requests_per_minute: 60, budget_usd_per_day: 1.5, reserve_completion_tokens: 256}
+state: {redis: 'redis://127.0.0.1:6390/2', on_unavailable: closed, timeout_ms: 40}
 tiers:
   - name: edge
     kind: local
@@ -100,6 +108,18 @@ policies:
     EXPECT_EQ(c.port, 9000);
     EXPECT_EQ(c.io_threads, 3);
     EXPECT_EQ(c.api_keys[0].key, "sk-abc");
+    // A key's own limits override limits.per_key one by one; the rest it inherits.
+    EXPECT_EQ(c.api_keys[0].limits.requests_per_minute, 60);
+    EXPECT_EQ(c.api_keys[0].limits.tokens_per_minute, 9000);
+    EXPECT_EQ(c.api_keys[0].limits.budget_usd_per_day, 1.5);
+    EXPECT_EQ(c.api_keys[0].limits.budget_usd_per_month, 20);
+    EXPECT_EQ(c.api_keys[0].limits.reserve_completion_tokens, 256);
+    EXPECT_FALSE(c.api_keys[0].admin);
+    EXPECT_TRUE(c.api_keys[1].admin);
+    EXPECT_EQ(c.api_keys[1].limits.tokens_per_minute, 0);
+    EXPECT_EQ(c.state.redis_url, "redis://127.0.0.1:6390/2");
+    EXPECT_FALSE(c.state.fail_open);
+    EXPECT_EQ(c.state.timeout.count(), 40);
     EXPECT_EQ(c.max_inflight, 7);
     EXPECT_EQ(c.drain_timeout.count(), 1500);
     ASSERT_EQ(c.tiers.size(), 2u);
@@ -138,6 +158,16 @@ TEST(GatewayConfig, ErrorsNameTheKey) {
                 HasSubstr("api_keys[0].key_env: the environment variable HIRO_SURELY_UNSET_VARIABLE is not set"));
     EXPECT_THAT(error_of(tiers + "  - {name: edge, kind: openai, base_url: 'http://x'}\n"), HasSubstr("tiers[1].name 'edge' is used twice"));
     EXPECT_THAT(error_of("tiers: [oops"), HasSubstr("not valid YAML"));
+    EXPECT_THAT(error_of("limits: {per_key: {budget_usd_per_day: -1}}\n" + tiers),
+                HasSubstr("limits.per_key.budget_usd_per_day is -1, but must not be negative (0: no limit)"));
+    EXPECT_THAT(error_of("api_keys: [{name: k, key: s, limits: {requests_per_hour: 5}}]\n" + tiers),
+                HasSubstr("api_keys[0].limits.requests_per_hour is not a known key"));
+    EXPECT_THAT(error_of("api_keys: [{name: k, key: s}, {name: k, key: t}]\n" + tiers), HasSubstr("api_keys[1].name 'k' is used twice"));
+    EXPECT_THAT(error_of("limits: {rate_limit_per_key: 5}\n" + tiers),
+                HasSubstr("limits.rate_limit_per_key is gone: set requests_per_minute under limits.per_key"));
+    EXPECT_THAT(error_of("state: {redis: 'localhost:6379'}\n" + tiers), HasSubstr("state.redis: 'localhost:6379' is not a Redis URL"));
+    EXPECT_THAT(error_of("state: {redis: 'redis://127.0.0.1', on_unavailable: maybe}\n" + tiers),
+                HasSubstr("state.on_unavailable must be open (per-process limits while Redis is down) or closed (503)"));
     EXPECT_THAT(error_of(tiers + "limitz: {}\n"), HasSubstr("limitz is not a known key"));
     EXPECT_THAT(error_of("tiers:\n  - {name: a, kind: openai, base_url: 'http://x', max_concurrent: -3}\n"),
                 HasSubstr("gw.yaml: tiers[0].max_concurrent is -3, but must not be negative (0: no limit)"));

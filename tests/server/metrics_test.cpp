@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include "server/circuit_breaker.h"
-#include "server/rate_limiter.h"
 
 namespace hiro::server {
 namespace {
@@ -44,17 +43,6 @@ TEST(CircuitBreaker, OpensAfterRepeatedFailuresAndTriesAgainAfterTheCooldown) {
     EXPECT_FALSE(b.allow(t0 + std::chrono::milliseconds(1500)));  // only one
     b.record_success();
     EXPECT_TRUE(b.allow(t0 + std::chrono::milliseconds(1600)));
-}
-
-TEST(RateLimiter, AllowsBurstsThenTheRate) {
-    RateLimiter r(2.0, 3.0);
-    const auto t0 = RateLimiter::Clock::now();
-    double retry = 0;
-    for (int i = 0; i < 3; ++i) EXPECT_TRUE(r.admit("k", retry, t0));
-    EXPECT_FALSE(r.admit("k", retry, t0));
-    EXPECT_NEAR(retry, 0.5, 1e-9);
-    EXPECT_TRUE(r.admit("other", retry, t0));
-    EXPECT_TRUE(r.admit("k", retry, t0 + std::chrono::milliseconds(500)));
 }
 
 }  // namespace
