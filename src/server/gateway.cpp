@@ -1,7 +1,5 @@
 #include "server/gateway.h"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <fmt/chrono.h>
 #include <openssl/crypto.h>
@@ -319,6 +317,7 @@ Task<void> Gateway::handle_completion(const GatewayRequest& request, ClientStrea
     std::optional<Reservation> held;
     const Demand worst = worst_case(parsed.query, route->second, limiter_.limits_of(outcome.key).reserve_completion_tokens);
     if (!co_await admit(client, outcome.key, worst, held)) co_return;
+    const auto executor = co_await boost::asio::this_coro::executor;
     const auto start = std::chrono::steady_clock::now();
     std::exception_ptr cut_off;
     try {
@@ -327,13 +326,12 @@ Task<void> Gateway::handle_completion(const GatewayRequest& request, ClientStrea
         cut_off = std::current_exception();
     }
     if (cut_off) {
-        // The client went away: what the tiers billed is unknown, so the
-        // worst case stays charged, settled apart from this cancelled coroutine.
-        boost::asio::co_spawn(co_await boost::asio::this_coro::executor, limiter_.settle(*held, held->reserved), boost::asio::detached);
+        // The client went away: what the tiers billed is unknown, so the worst case stays charged.
+        limiter_.settle(executor, *held, held->reserved);
         std::rethrow_exception(cut_off);
     }
     metrics_.observe("hiro_request_duration_seconds", {route->second.name}, ms_since(start) / 1000.0);
-    co_await limiter_.settle(*held, used_by(*outcome.trace));
+    limiter_.settle(executor, *held, used_by(*outcome.trace));
 }
 
 Task<bool> Gateway::admit(ClientStream& client, const std::string& key, const Demand& worst, std::optional<Reservation>& held) {
@@ -393,7 +391,7 @@ Task<void> Gateway::handle_embeddings(const GatewayRequest& request, ClientStrea
         }
         used.usd = tier->second->settings().spec.price.cost(used.tokens, 0);
     }
-    co_await limiter_.settle(*held, used);
+    limiter_.settle(co_await boost::asio::this_coro::executor, *held, used);
     if (failure) {
         const bool client_error = failure->kind() == backends::FailureKind::client_error;
         std::string error = client_error && Json::accept(failure->body()) ? failure->body() : core::openai_error(failure->what(), "upstream_error").dump();

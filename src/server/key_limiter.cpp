@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
 #include <atomic>
 #include <cmath>
 #include <random>
@@ -138,11 +141,15 @@ Task<KeyLimiter::Verdict> KeyLimiter::admit(const std::string& key, const Demand
     co_return v;
 }
 
-Task<void> KeyLimiter::settle(const Reservation& held, const Demand& used) {
-    if (!held.shared) {
+void KeyLimiter::settle(const boost::asio::any_io_executor& executor, Reservation held, Demand used) {
+    if (held.shared) {
+        boost::asio::co_spawn(executor, settle_shared(std::move(held), used), boost::asio::detached);
+    } else {
         local_.settle_now(held, used, periods_now().now_ms);
-        co_return;
     }
+}
+
+Task<void> KeyLimiter::settle_shared(Reservation held, Demand used) {
     std::string error;
     try {
         co_await shared_->settle(held, used, periods_now().now_ms);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include <chrono>
 #include <map>
 #include <memory>
@@ -33,8 +35,10 @@ public:
         std::int64_t retry_after_s = 0;
     };
     Task<Verdict> admit(const std::string& key, const Demand& worst);
-    // Never throws: a store that is down keeps the worst case reserved (counted, not lost).
-    Task<void> settle(const Reservation& held, const Demand& used);
+    // Replaces the reservation with what the request used, off the request's
+    // path (on `executor`; nothing waits for the store). A store that is down
+    // keeps the worst case reserved: counted, not lost.
+    void settle(const boost::asio::any_io_executor& executor, Reservation held, Demand used);
     // Every configured key's limits and its usage today and this month (/v1/usage, hiro usage).
     Task<core::Json> usage();
 
@@ -43,6 +47,8 @@ public:
     void close();
 
 private:
+    Task<void> settle_shared(Reservation held, Demand used);
+
     std::map<std::string, KeyLimits> limits_;  // by key name ("" when hiro has no API keys)
     SharedState state_;
     Metrics& metrics_;
