@@ -73,7 +73,7 @@ void expect_clean_plot(const std::string& path) {
     EXPECT_THAT(svg_layout_problems(svg), IsEmpty()) << path;
 }
 
-TEST(PlotLayout, EvalAndRouterTrain) {
+TEST(PlotLayout, EvalCalibrateAndRouterTrain) {
     TempDir dir;
     auto r = run_command(hiro("eval " + outcome_file("mmlu_llama_test.jsonl") + " --weak llama3.1-8b --strong llama3.1-405b --plot " + dir.file("eval.svg")));
     ASSERT_EQ(r.exit_code, 0) << r.out;
@@ -82,6 +82,15 @@ TEST(PlotLayout, EvalAndRouterTrain) {
     r = run_command(hiro("eval " + outcome_file("gsm8k_routellm.jsonl") + " --plot " + dir.file("share.svg")));
     ASSERT_EQ(r.exit_code, 0) << r.out;
     expect_clean_plot(dir.file("share.svg"));
+    // Two of calibrate's searches often pick the same thresholds: two markers, two labels, one spot.
+    r = run_command(hiro("calibrate --train " + outcome_file("mmlu_llama_train.jsonl") + " --test " + outcome_file("mmlu_llama_test.jsonl") +
+                         " --chain llama3.1-8b,llama3.1-405b --target strong-0.02 --plot " + dir.file("calibrate.svg")));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    expect_clean_plot(dir.file("calibrate.svg"));
+    r = run_command(hiro("calibrate --train " + outcome_file("triviaqa_llama_train.jsonl") + " --chain llama3.2-3b,llama3.1-70b,llama3.1-405b"
+                         " --target 'accuracy>=0.93' --plot " + dir.file("calibrate_cv.svg")));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    expect_clean_plot(dir.file("calibrate_cv.svg"));
     r = run_command(hiro("router train --data " + outcome_file("mmlu_llama_train.jsonl") + " --test " + outcome_file("mmlu_llama_test.jsonl") +
                          " --models llama3.1-8b,llama3.1-70b,llama3.1-405b --plot " + dir.file("router.svg")));
     ASSERT_EQ(r.exit_code, 0) << r.out;
