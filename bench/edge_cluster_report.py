@@ -245,7 +245,7 @@ def write_svg(path, meta, rows, sim, own):
 
 
 def readme_table(meta, rows, sim, own):
-    """The compact table for README.md: one row per load level (cloud only's p95 goes in the text)."""
+    """The compact table for docs/serve.md: one row per load level (cloud only's p95 goes in the text)."""
     by = {s: {r["multiple"]: r for r in rows if r["setup"] == s} for s in SETUPS}
     head = "| load | req/s | edge only p95 | round robin p95 (cloud) | hiro p95 (cloud, $/1k req) |"
     sep = "|---|---|---|---|---|"

@@ -17,6 +17,7 @@
 #include "eval/cross_validation.h"
 #include "eval/replay.h"
 #include "eval/routed_calibration.h"
+#include "eval/svg_chart.h"
 #include "policy/confidence_calibration.h"
 #include "policy/registry.h"
 
@@ -24,7 +25,7 @@ namespace hiro::cli {
 namespace {
 
 struct CalibrateArgs {
-    std::string train, test, split, test_split, prices, target = "strong-0.01", method = "bootstrap", router, out, json;
+    std::string train, test, split, test_split, prices, target = "strong-0.01", method = "bootstrap", router, out, json, plot;
     std::vector<std::string> chain;
     std::size_t folds = 5;
     std::uint64_t seed = 0;
@@ -65,6 +66,43 @@ Evaluation measure(const policy::PolicySpec& spec, const core::OutcomeSet& train
     e.met = eval::meets_target(target, e.accuracy, e.cost_per_1k, e.escalation, e.strong_accuracy);
     e.train_gap_se = eval::gap_standard_error(eval::replay(*policy, train), train);
     return e;
+}
+
+// Held-out accuracy against cost (both means over the held-out pairs): each
+// tier alone, each tuned policy, and the accuracy an accuracy target asks for.
+void write_plot(const std::string& path, const std::vector<std::string>& chain,
+                const std::vector<std::pair<core::OutcomeSet, core::OutcomeSet>>& pairs, const std::vector<std::vector<Evaluation>>& per_pair,
+                const eval::CalibrationTarget& target) {
+    auto mean_over_pairs = [&](auto of) {
+        double sum = 0;
+        for (std::size_t i = 0; i < pairs.size(); ++i) sum += of(i);
+        return sum / static_cast<double>(pairs.size());
+    };
+    eval::SvgChart chart(fmt::format("Cascade {} tuned to '{}'", fmt::format("{}", fmt::join(chain, " -> ")), target.text),
+                         fmt::format("cost relative to {} (held out)", chain.back()), "accuracy (held out)");
+    chart.add_note("thresholds tuned on the train queries; every point measured on held-out queries");
+    for (const auto& tier : chain) {
+        const double accuracy = mean_over_pairs([&](std::size_t i) { return pairs[i].second.accuracy(pairs[i].second.model_index(tier)); });
+        const double cost = mean_over_pairs([&](std::size_t i) {
+            const auto& held = pairs[i].second;
+            const double strong = held.total_cost(held.model_index(chain.back()));
+            return strong > 0 ? held.total_cost(held.model_index(tier)) / strong : 0.0;
+        });
+        chart.add_point(cost, accuracy, tier, "#1f77b4");
+    }
+    for (std::size_t row = 0; row < per_pair[0].size(); ++row) {
+        const double accuracy = mean_over_pairs([&](std::size_t i) { return per_pair[i][row].accuracy; });
+        const double cost = mean_over_pairs([&](std::size_t i) { return per_pair[i][row].cost_vs_strong; });
+        chart.add_point(cost, accuracy, per_pair[0][row].method, "#d62728");
+    }
+    if (target.kind == eval::CalibrationTarget::Kind::accuracy || target.kind == eval::CalibrationTarget::Kind::near_strong) {
+        const double needed = target.kind == eval::CalibrationTarget::Kind::accuracy
+                                  ? target.value
+                                  : mean_over_pairs([&](std::size_t i) { return per_pair[i][0].strong_accuracy; }) - target.value;
+        chart.add_line({{0.0, needed}, {1.0, needed}}, fmt::format("target: accuracy {:.4f}", needed), "#2ca02c");
+    }
+    chart.write(path);
+    spdlog::info("wrote {}", path);
 }
 
 void run_calibrate(const CalibrateArgs& args) {
@@ -216,6 +254,7 @@ void run_calibrate(const CalibrateArgs& args) {
     }
     if (args.json != "-") std::cout << table.str();
     if (!args.json.empty()) write_json(args.json, report);
+    if (!args.plot.empty()) write_plot(args.plot, chain, pairs, per_pair, target);
 
     if (!args.out.empty()) {
         // The written policy is tuned on every train query with the chosen method.
@@ -268,6 +307,7 @@ void add_calibrate_command(CLI::App& app) {
     cmd->add_option("--prices", args->prices, "YAML price table (USD per 1M tokens) for files without cost_usd");
     cmd->add_option("--out", args->out, "write the tuned policy file (JSON) for hiro eval / hiro serve");
     cmd->add_option("--json", args->json, "write the report as JSON ('-' = stdout)");
+    cmd->add_option("--plot", args->plot, "write an SVG of held-out accuracy against cost: each tier alone, each tuned policy, the target");
     cmd->callback([args] { run_calibrate(*args); });
 }
 

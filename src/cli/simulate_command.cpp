@@ -188,7 +188,7 @@ void write_cluster_plot(const sim::ClusterOptions& o, const std::vector<sim::Clu
     }
     chart.add_line(std::move(p95), deadline ? "p95 latency / deadline" : "p95 latency / mean service", "#1f77b4");
     chart.add_line(std::move(share), "cloud share (simulated)", "#d62728");
-    chart.add_line(std::move(model), "cloud share (M/M/c model)", "#d62728", true);
+    chart.add_line(std::move(model), "cloud share (M/M/c model)", "#d62728");
     chart.add_note(fmt::format("edge service {:.0f} ms mean, capacity {:.3g} req/s; {}; {} requests per level", sim::mean_of(o.service_ms),
                                sim::capacity_per_s(o), deadline ? fmt::format("deadline {:.0f} ms", o.deadline_ms) : std::string("no deadline"),
                                o.requests));

@@ -12,18 +12,19 @@ SvgChart accuracy_cost_plot(const EvalReport& report) {
     SvgChart chart(fmt::format("Accuracy vs {} — {}", by_cost ? "cost" : "strong-model calls",
                                std::filesystem::path(report.file).filename().string()),
                    by_cost ? "cost (USD per 1,000 queries)" : "share of queries sent to the strong model", "accuracy");
-    chart.add_note(fmt::format("{} queries; lines are labelled at the right, level with their costliest point", report.queries));
+    chart.add_note(fmt::format("{} queries; each line is labelled at its costliest end", report.queries));
 
     auto x_of = [&](double cost, double strong_share) { return by_cost ? cost * per_1k : strong_share; };
     if (report.pair) {
         const auto& p = *report.pair;
+        // The cascade first: it gets the solid line, the random router a dashed one.
         std::vector<std::pair<double, double>> random, cascade;
-        for (const auto& pt : p.random_curve) random.emplace_back(x_of(pt.cost, pt.strong_share), pt.accuracy);
-        chart.add_line(std::move(random), "random router", "#999999", true);
         if (p.has_confidence) {
             for (const auto& pt : p.cascade_curve) cascade.emplace_back(x_of(pt.cost, pt.strong_share), pt.accuracy);
             chart.add_line(std::move(cascade), fmt::format("cascade (APGR {:.3f})", p.cascade_apgr), "#d62728");
         }
+        for (const auto& pt : p.random_curve) random.emplace_back(x_of(pt.cost, pt.strong_share), pt.accuracy);
+        chart.add_line(std::move(random), "random router", "#999999");
     }
     if (by_cost && !report.chain_curve.empty()) {
         std::vector<std::pair<double, double>> chain;

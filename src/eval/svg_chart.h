@@ -7,13 +7,17 @@
 namespace hiro::eval {
 
 // A small x-y chart written as standalone SVG. Every series is labelled where
-// it is drawn (no legend to hunt for); labels that would overlap are nudged
-// apart vertically.
+// it is drawn (no legend to hunt for): a point beside itself, a line at its
+// last point, each label placed by one LabelPlacer so that labels stay inside
+// the canvas, off each other and off the markers. Lines get distinct dash
+// patterns in the order they were added, each shown in a swatch before its
+// label, and earlier lines are drawn wider, so a curve that runs under
+// another still shows.
 class SvgChart {
 public:
     SvgChart(std::string title, std::string x_label, std::string y_label);
 
-    void add_line(std::vector<std::pair<double, double>> points, std::string label, std::string color, bool dashed = false);
+    void add_line(std::vector<std::pair<double, double>> points, std::string label, std::string color);
     void add_point(double x, double y, std::string label, std::string color);
     void add_note(std::string text);  // a line under the title
 
@@ -24,7 +28,6 @@ private:
     struct Series {
         std::vector<std::pair<double, double>> points;
         std::string label, color;
-        bool dashed = false;
         bool marker_only = false;
     };
     std::string title_, x_label_, y_label_;

@@ -164,7 +164,7 @@ TEST_F(GatewayTest, MetricsPassPromtoolAndARealPrometheusScrapesThem) {
     EXPECT_EQ(answer["data"]["result"][0]["value"][1], "3");
 }
 
-// The README's two-tier cascade without a config file: the same tiers `record` takes.
+// docs/serve.md's two-tier cascade without a config file: the same tiers `record` takes.
 TEST_F(GatewayTest, ServeWithoutAConfigFileRunsACascadeFromTierFlags) {
     const std::string flags = " --tier edge=local:" + shared_model("stories260K.gguf") + " --tier big=openai:" + llama_url() +
                               "#stories --cascade edge,big --threshold -1";
