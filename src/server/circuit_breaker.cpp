@@ -1,5 +1,7 @@
 #include "server/circuit_breaker.h"
 
+#include <algorithm>
+
 namespace hiro::server {
 
 bool CircuitBreaker::allow(Clock::time_point now) {
@@ -16,10 +18,20 @@ void CircuitBreaker::record_success() {
     trial_in_flight_ = false;
 }
 
-void CircuitBreaker::record_failure(Clock::time_point now) {
+bool CircuitBreaker::record_failure(Clock::time_point now) {
     std::lock_guard lock(mutex_);
     trial_in_flight_ = false;
-    if (++consecutive_failures_ >= threshold_ && threshold_ > 0) open_until_ = now + cooldown_;
+    if (++consecutive_failures_ < threshold_ || threshold_ <= 0) return false;
+    open_until_ = now + cooldown_;
+    return true;
+}
+
+void CircuitBreaker::hold_open(Clock::time_point until) {
+    std::lock_guard lock(mutex_);
+    if (threshold_ <= 0 || until <= open_until_) return;
+    consecutive_failures_ = std::max(consecutive_failures_, threshold_);
+    open_until_ = until;
+    trial_in_flight_ = false;
 }
 
 bool CircuitBreaker::is_open(Clock::time_point now) const {

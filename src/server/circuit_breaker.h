@@ -15,7 +15,10 @@ public:
 
     bool allow(Clock::time_point now = Clock::now());
     void record_success();
-    void record_failure(Clock::time_point now = Clock::now());
+    // True when this failure opened the circuit.
+    bool record_failure(Clock::time_point now = Clock::now());
+    // Opens the circuit until `until` (another replica saw the tier fail).
+    void hold_open(Clock::time_point until);
     bool is_open(Clock::time_point now = Clock::now()) const;
     // "closed", "open" (skipping the tier) or "half_open" (a trial request may pass).
     const char* state(Clock::time_point now = Clock::now()) const;

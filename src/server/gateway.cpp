@@ -89,6 +89,16 @@ Gateway::Gateway(GatewayConfig config)
     for (const auto& t : config_.tiers) {
         tiers_[t.spec.name] = std::make_unique<GuardedTier>(t, backends::make_tier(t.spec), metrics_);
     }
+    if (config_.state.share_breakers) {
+        std::map<std::string, GuardedTier*> tiers;
+        for (auto& [name, tier] : tiers_) tiers[name] = tier.get();
+        shared_breakers_ = std::make_unique<SharedBreakers>(limiter_.redis(), tiers);
+        for (auto& [_, tier] : tiers_) {
+            tier->on_circuit_open([this](const boost::asio::any_io_executor& executor, const std::string& name, std::chrono::milliseconds cooldown) {
+                shared_breakers_->publish(executor, name, cooldown);
+            });
+        }
+    }
     auto bind = [&](Route& route) {
         for (const auto& name : route.policy->tiers()) {
             GuardedTier* tier = tiers_.at(name).get();
@@ -195,6 +205,7 @@ std::string Gateway::readiness_json(bool& ready) const {
 
 Task<void> Gateway::handle(const GatewayRequest& request, ClientStream& client) {
     const auto start = std::chrono::steady_clock::now();
+    if (shared_breakers_) shared_breakers_->start(co_await boost::asio::this_coro::executor);
     const std::string path = request.target.substr(0, request.target.find('?'));
     std::optional<CorsStream> cors;
     if (cors_allowed(request.origin)) cors.emplace(client, request.origin);

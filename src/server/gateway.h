@@ -12,6 +12,7 @@
 #include "server/guarded_tier.h"
 #include "server/metrics.h"
 #include "server/key_limiter.h"
+#include "server/shared_breakers.h"
 #include "server/request_trace.h"
 #include "server/route.h"
 
@@ -79,6 +80,7 @@ private:
     std::map<std::string, std::unique_ptr<GuardedTier>> tiers_;
     std::map<std::string, Route> routes_;  // policies and tiers, by the name clients use
     KeyLimiter limiter_;
+    std::unique_ptr<SharedBreakers> shared_breakers_;  // state.share_breakers
     std::atomic<int> inflight_{0};
     std::atomic<bool> draining_{false};
 };

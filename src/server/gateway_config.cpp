@@ -85,7 +85,7 @@ KeyLimits parse_key_limits(const Section& l, KeyLimits base) {
 }
 
 SharedState parse_state(const Section& s) {
-    s.allow_only({"redis", "on_unavailable", "timeout_ms"});
+    s.allow_only({"redis", "on_unavailable", "timeout_ms", "share_breakers"});
     SharedState state;
     state.redis_url = s.require<std::string>("redis", "a URL redis://HOST:PORT/DB");
     try {
@@ -101,6 +101,7 @@ SharedState parse_state(const Section& s) {
     const double timeout = s.get<double>("timeout_ms", "a number of milliseconds", static_cast<double>(state.timeout.count()));
     if (!(timeout >= 1)) s.fail(s.key("timeout_ms") + " must be at least 1");
     state.timeout = ms(timeout);
+    state.share_breakers = s.get<bool>("share_breakers", "true or false", false);
     return state;
 }
 

@@ -122,7 +122,7 @@ Task<core::Answer> GuardedTier::generate(const core::Query& query, const backend
             metrics_.add("hiro_retries_total", {tier, "immediate"});
             continue;
         }
-        breaker_.record_failure();
+        if (breaker_.record_failure() && tell_open_) tell_open_(co_await asio::this_coro::executor, tier, settings_.breaker_cooldown);
         {
             std::lock_guard lock(outcome_mutex_);
             last_failed_ = true;

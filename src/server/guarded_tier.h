@@ -1,6 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+
+#include <boost/asio/any_io_executor.hpp>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -45,6 +48,12 @@ public:
     // of a streamed answer went to the client, a failure is not retried.
     Task<core::Answer> generate(const core::Query& query, const backends::AskOptions& options);
 
+    // Told when this tier's circuit opens here (to tell the other replicas).
+    using CircuitOpened = std::function<void(const boost::asio::any_io_executor&, const std::string& tier, std::chrono::milliseconds cooldown)>;
+    void on_circuit_open(CircuitOpened tell) { tell_open_ = std::move(tell); }
+    // Skips the tier until `until`, as another replica's open circuit says.
+    void hold_open(std::chrono::steady_clock::time_point until) { breaker_.hold_open(until); }
+
 private:
     Task<void> wait_to_retry(const backends::TierFailure& failure, int attempt, std::chrono::steady_clock::time_point budget_end);
 
@@ -52,6 +61,7 @@ private:
     std::unique_ptr<backends::EndpointPool> tier_;
     Metrics& metrics_;
     CircuitBreaker breaker_;
+    CircuitOpened tell_open_;
     std::unique_ptr<backends::AsyncSemaphore> slots_;  // null: unlimited
     mutable std::mutex outcome_mutex_;
     bool last_failed_ = false;

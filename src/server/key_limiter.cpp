@@ -74,7 +74,10 @@ Json period_json(const PeriodUsage& u) {
 
 KeyLimiter::KeyLimiter(std::map<std::string, KeyLimits> limits, const SharedState& state, Metrics& metrics)
     : limits_(std::move(limits)), state_(state), metrics_(metrics) {
-    if (!state_.redis_url.empty()) shared_ = std::make_unique<RedisLimitStore>(parse_redis_url(state_.redis_url), state_.timeout);
+    if (!state_.redis_url.empty()) {
+        redis_ = std::make_shared<RedisConnections>(parse_redis_url(state_.redis_url), state_.timeout, RedisLimitStore::handshake());
+        shared_ = std::make_unique<RedisLimitStore>(redis_);
+    }
     std::random_device random;
     replica_ = fmt::format("{:08x}{:08x}", random(), random());
     metrics_.counter("hiro_limit_refusals_total", "requests refused by a limit of their API key", {"key", "limit"});
@@ -92,7 +95,7 @@ const KeyLimits& KeyLimiter::limits_of(const std::string& key) const {
 }
 
 void KeyLimiter::close() {
-    if (shared_) shared_->close();
+    if (redis_) redis_->close();
 }
 
 Task<KeyLimiter::Verdict> KeyLimiter::admit(const std::string& key, const Demand& worst) {

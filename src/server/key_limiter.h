@@ -43,6 +43,8 @@ public:
     Task<core::Json> usage();
 
     const KeyLimits& limits_of(const std::string& key) const;
+    // The shared store's connections (null without state.redis), for what else replicas share.
+    const std::shared_ptr<RedisConnections>& redis() const { return redis_; }
     // Closes the shared store's connections; call while the I/O contexts exist.
     void close();
 
@@ -53,6 +55,7 @@ private:
     SharedState state_;
     Metrics& metrics_;
     LocalLimitStore local_;
+    std::shared_ptr<RedisConnections> redis_;
     std::unique_ptr<RedisLimitStore> shared_;
     std::string replica_;  // makes reservation ids unique across replicas
 };

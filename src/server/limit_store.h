@@ -26,6 +26,7 @@ struct SharedState {
     std::string redis_url;  // empty: each process keeps its own
     bool fail_open = true;  // Redis unreachable: per-process limits (open) or 503 (closed)
     std::chrono::milliseconds timeout{100};  // the longest a Redis call may delay a request
+    bool share_breakers = false;  // a tier's circuit opened by one replica is skipped by all
 };
 
 // Tokens and spend of a request: the worst case reserved at admission, or

@@ -5,6 +5,7 @@
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -244,6 +245,20 @@ Task<Json> RedisConnection::call(std::vector<std::string> args) {
     }
     if (!pending->error.empty()) throw StoreUnavailable(unavailable(pending->error));
     co_return std::move(pending->reply);
+}
+
+Task<RedisConnection*> RedisConnections::here() {
+    auto executor = co_await asio::this_coro::executor;
+    auto& ioc = static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
+    std::lock_guard lock(mutex_);
+    auto& c = connections_[&ioc];
+    if (!c) c = std::make_unique<RedisConnection>(ioc, address_, timeout_, handshake_);
+    co_return c.get();
+}
+
+void RedisConnections::close() {
+    std::lock_guard lock(mutex_);
+    connections_.clear();
 }
 
 }  // namespace hiro::server

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <list>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -90,6 +92,27 @@ private:
     std::list<boost::asio::steady_timer*> waiters_;  // calls waiting for a connection in progress
     boost::asio::steady_timer connect_timer_;        // ends a connection attempt Redis does not answer
     std::string closing_reason_;                     // why hiro asked hiredis to close the connection
+};
+
+// One RedisConnection per I/O thread (io_context), made on first use, so a
+// request talks to Redis from the thread it runs on and no connection is
+// shared between threads.
+class RedisConnections {
+public:
+    RedisConnections(RedisAddress address, std::chrono::milliseconds timeout, std::vector<std::vector<std::string>> handshake = {})
+        : address_(std::move(address)), timeout_(timeout), handshake_(std::move(handshake)) {}
+    // The connection of the calling coroutine's io_context.
+    Task<RedisConnection*> here();
+    // Closes every connection; call while their io_contexts still exist.
+    void close();
+    const RedisAddress& address() const { return address_; }
+
+private:
+    RedisAddress address_;
+    std::chrono::milliseconds timeout_;
+    std::vector<std::vector<std::string>> handshake_;
+    std::mutex mutex_;
+    std::map<const void*, std::unique_ptr<RedisConnection>> connections_;  // by io_context
 };
 
 }  // namespace hiro::server

@@ -3,14 +3,11 @@
 #include <fmt/format.h>
 #include <openssl/sha.h>
 
-#include <boost/asio/this_coro.hpp>
-
 #include "server/limit_meters_lua.h"
 
 namespace hiro::server {
 namespace {
 
-namespace asio = boost::asio;
 using core::Json;
 
 std::string sha1_hex(std::string_view text) {
@@ -38,28 +35,13 @@ double number(const Json& j) {
 
 }  // namespace
 
-RedisLimitStore::RedisLimitStore(RedisAddress address, std::chrono::milliseconds timeout)
-    : address_(std::move(address)), timeout_(timeout), script_sha_(sha1_hex(limit_meters_lua)) {}
+RedisLimitStore::RedisLimitStore(std::shared_ptr<RedisConnections> redis) : redis_(std::move(redis)), script_sha_(sha1_hex(limit_meters_lua)) {}
 
-RedisLimitStore::~RedisLimitStore() { close(); }
-
-void RedisLimitStore::close() {
-    std::lock_guard lock(mutex_);
-    connections_.clear();
-}
-
-Task<RedisConnection*> RedisLimitStore::connection() {
-    auto executor = co_await asio::this_coro::executor;
-    auto& ioc = static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
-    std::lock_guard lock(mutex_);
-    auto& c = connections_[&ioc];
-    // Every connection loads the script first, so EVALSHA finds it even on a Redis that restarted empty.
-    if (!c) c = std::make_unique<RedisConnection>(ioc, address_, timeout_, std::vector<std::vector<std::string>>{{"SCRIPT", "LOAD", std::string(limit_meters_lua)}});
-    co_return c.get();
-}
+// Every connection loads the script first, so EVALSHA finds it even on a Redis that restarted empty.
+std::vector<std::vector<std::string>> RedisLimitStore::handshake() { return {{"SCRIPT", "LOAD", std::string(limit_meters_lua)}}; }
 
 Task<Json> RedisLimitStore::run_script(std::vector<std::string> keys_and_args) {
-    RedisConnection& redis = *co_await connection();
+    RedisConnection& redis = *co_await redis_->here();
     std::vector<std::string> call{"EVALSHA", script_sha_, "6"};
     call.insert(call.end(), keys_and_args.begin(), keys_and_args.end());
     std::optional<StoreUnavailable> missing;
@@ -83,7 +65,7 @@ Task<std::optional<Refusal>> RedisLimitStore::reserve(const Reservation& r, cons
         args.push_back(std::move(a));
     }
     const Json reply = co_await run_script(std::move(args));
-    if (!reply.is_array() || reply.empty()) throw StoreUnavailable("Redis at " + address_.url + " answered the limit script with " + reply.dump());
+    if (!reply.is_array() || reply.empty()) throw StoreUnavailable("Redis at " + address().url + " answered the limit script with " + reply.dump());
     if (reply[0] == 1) co_return std::nullopt;
     co_return Refusal{reply.at(1).get<std::string>(), number(reply.at(3)), reply.at(2).get<std::int64_t>()};
 }
@@ -98,7 +80,7 @@ Task<void> RedisLimitStore::settle(const Reservation& r, const Demand& used, std
 }
 
 Task<std::vector<PeriodUsage>> RedisLimitStore::usage(const std::string& key, const Periods& periods) {
-    RedisConnection& redis = *co_await connection();
+    RedisConnection& redis = *co_await redis_->here();
     const auto keys = meter_keys(key, periods);
     std::vector<PeriodUsage> result;
     for (const auto& [hash, name] : {std::pair{keys[4], periods.day}, std::pair{keys[5], periods.month}}) {

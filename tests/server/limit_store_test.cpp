@@ -20,13 +20,15 @@ protected:
     void SetUp() override {
         if (GetParam()) {
             redis_ = std::make_unique<test::RedisProcess>();
-            store_ = std::make_unique<RedisLimitStore>(parse_redis_url(redis_->url(3)), std::chrono::milliseconds(500));
+            connections_ = std::make_shared<RedisConnections>(parse_redis_url(redis_->url(3)), std::chrono::milliseconds(500),
+                                                              RedisLimitStore::handshake());
+            store_ = std::make_unique<RedisLimitStore>(connections_);
         } else {
             store_ = std::make_unique<LocalLimitStore>();
         }
     }
     void TearDown() override {
-        if (auto* shared = dynamic_cast<RedisLimitStore*>(store_.get())) shared->close();
+        if (connections_) connections_->close();
     }
 
     template <class T>
@@ -49,6 +51,7 @@ protected:
     static constexpr std::int64_t t0 = 1922400000000;
     boost::asio::io_context ioc_;
     std::unique_ptr<test::RedisProcess> redis_;
+    std::shared_ptr<RedisConnections> connections_;
     std::unique_ptr<LimitStore> store_;
 };
 

@@ -18,10 +18,10 @@ class SharedLimitsTest : public GatewayTest {
 protected:
     // Starts deploy/run-replicas (three replicas, nginx) with `state` and `keys`
     // in front of the suite's llama-server, priced so that spend adds up fast.
-    void start_replicas(const std::string& state, const std::string& keys) {
+    void start_replicas(const std::string& state, const std::string& keys, const std::string& more_tiers = "") {
         const auto config = dir_.file("replicas.yaml");
         std::ofstream(config) << state << "api_keys:\n  - {name: admin, key: sk-admin, admin: true}\n" << keys << "tiers:\n"
-                              << llama_tier("edge", ", prices: {input: 10, output: 100}");
+                              << llama_tier("edge", ", prices: {input: 10, output: 100}") << more_tiers;
         listen_ = free_port();
         replicas_ = {free_port(), free_port(), free_port()};
         ::setenv("HIRO", HIRO_EXECUTABLE, 1);
@@ -222,6 +222,25 @@ TEST_F(SharedLimitsTest, UsageTakesAnAdminKey) {
     const auto cli = run_command(hiro("usage --config " + dir_.file("replicas.yaml")));
     EXPECT_EQ(cli.exit_code, 0) << cli.out;
     EXPECT_THAT(cli.out, HasSubstr("user"));
+}
+
+TEST_F(SharedLimitsTest, ACircuitOpenedByOneReplicaIsSkippedByAll) {
+    const int failing = start_fake({"status", "500"});
+    start_replicas("state: {redis: '" + redis_.url() + "', share_breakers: true}\n", "",
+                   tier_at("flaky", failing, ", retries: 0, circuit_breaker: {failures: 2, cooldown_ms: 20000}"));
+    auto circuit_on = [&](int replica) { return request(base(replica) + "/ready").json()["tiers"]["flaky"]["circuit"]; };
+    EXPECT_EQ(circuit_on(replicas_[1]), "closed");
+    const auto body = dir_.file("flaky.json");
+    std::ofstream(body) << chat("flaky", 4);
+    for (int i = 0; i < 2; ++i) {
+        const Reply r = request("-X POST -H 'Authorization: Bearer sk-admin' --data-binary @" + body + " " + base(replicas_[0]) + "/v1/chat/completions");
+        EXPECT_EQ(r.status, 502) << r.body;
+    }
+    EXPECT_EQ(circuit_on(replicas_[0]), "open");
+    EXPECT_TRUE(eventually([&] { return circuit_on(replicas_[1]) == "open" && circuit_on(replicas_[2]) == "open"; }, std::chrono::seconds(3)))
+        << "the replicas that never saw it fail skip it too";
+    const Reply skipped = request("-X POST -H 'Authorization: Bearer sk-admin' --data-binary @" + body + " " + base(replicas_[1]) + "/v1/chat/completions");
+    EXPECT_THAT(skipped.body, HasSubstr("its circuit is open"));
 }
 
 }  // namespace
