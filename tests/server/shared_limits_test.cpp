@@ -4,7 +4,10 @@
 #include <gmock/gmock.h>
 
 #include <csignal>
+#include <fstream>
 #include <future>
+#include <regex>
+#include <set>
 
 #include "redis_process.h"
 #include "server/gateway_fixture.h"
@@ -241,6 +244,48 @@ TEST_F(SharedLimitsTest, ACircuitOpenedByOneReplicaIsSkippedByAll) {
         << "the replicas that never saw it fail skip it too";
     const Reply skipped = request("-X POST -H 'Authorization: Bearer sk-admin' --data-binary @" + body + " " + base(replicas_[1]) + "/v1/chat/completions");
     EXPECT_THAT(skipped.body, HasSubstr("its circuit is open"));
+}
+
+// Without `state`, one hiro keeps the same limits in its own memory.
+TEST_F(GatewayTest, LimitsWithoutRedisHoldInTheProcess) {
+    start_hiro("api_keys:\n  - {name: ops, key: sk-ops, admin: true}\n  - {name: three, key: sk-3, limits: {requests_per_minute: 3}}\n"
+               "limits: {per_key: {budget_usd_per_month: 100}}\ntiers:\n" + llama_tier("edge"));
+    int answered = 0;
+    for (int i = 0; i < 5; ++i) answered += post("/v1/chat/completions", chat("edge", 2), "-H 'Authorization: Bearer sk-3'").status == 200;
+    EXPECT_EQ(answered, 3);
+    const auto usage = request("-H 'Authorization: Bearer sk-ops' " + url("/v1/usage")).json();
+    EXPECT_EQ(usage["store"], "this process");
+    ASSERT_EQ(usage["keys"].size(), 2u);
+    EXPECT_EQ(usage["keys"][1]["key"], "three");
+    EXPECT_EQ(usage["keys"][1]["day"]["requests"], 3);
+    EXPECT_EQ(usage["keys"][1]["limits"], nlohmann::json({{"requests_per_minute", 3}, {"budget_usd_per_month", 100}}));
+    EXPECT_GT(metric("hiro_limit_refusals_total{key=\"three\",limit=\"requests_per_minute\"}"), 1);
+    const auto cli = run_command(hiro("usage --config " + config_path_));
+    EXPECT_NE(cli.exit_code, 0);
+    EXPECT_THAT(cli.out, HasSubstr("has no state.redis: each replica counts for itself"));
+}
+
+// The Grafana dashboard plots only metrics hiro serves.
+TEST_F(GatewayTest, TheGrafanaDashboardUsesMetricsHiroServes) {
+    start_hiro("tiers:\n" + llama_tier("edge"));
+    const std::string metrics = get("/metrics").body;
+    std::ifstream in(std::string(HIRO_SOURCE_DIR) + "/deploy/grafana/hiro-dashboard.json");
+    const auto dashboard = nlohmann::json::parse(in);
+    std::set<std::string> used;
+    const std::regex metric_name(R"(hiro_[a-z_]+)");
+    for (const auto& panel : dashboard["panels"]) {
+        for (const auto& target : panel["targets"]) {
+            const std::string expr = target["expr"];
+            for (std::sregex_iterator m(expr.begin(), expr.end(), metric_name), end; m != end; ++m) used.insert(m->str());
+        }
+    }
+    EXPECT_GT(used.size(), 10u);
+    for (std::string name : used) {
+        for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+            if (name.size() > std::strlen(suffix) && name.ends_with(suffix)) name.resize(name.size() - std::strlen(suffix));
+        }
+        EXPECT_THAT(metrics, HasSubstr("# TYPE " + name + " ")) << name;
+    }
 }
 
 }  // namespace
