@@ -25,11 +25,11 @@
 # Output (HIRO_BENCH_OUT, default /tmp/edge_cluster-<timestamp>): the table on stdout, edge_cluster.json,
 # edge_cluster.svg, readme_table.md, the raw loadgen lines (levels.jsonl), access logs, service-time files and
 # the simulator's output; logs go to stderr.
-# Env: HIRO_BUILD, HIRO_LLAMA_SERVER, HIRO_MODEL, HIRO_DEADLINE_MS, HIRO_EDGE_TOKENS, HIRO_KEEP_LOGS (copy process logs to the output).
+# Env: HIRO_BUILD, HIRO_LLAMA_SERVER, HIRO_MODEL, HIRO_DEADLINE_MS, HIRO_EDGE_TOKENS, HIRO_KEEP_LOGS=DIR (copy process logs there).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+bench_name=edge_cluster
+source "$(dirname "$0")/harness.sh"
 requests=${1:-300}
-build=${HIRO_BUILD:-$root/build}
 find_llama_server() {
   [ -n "${HIRO_LLAMA_SERVER:-}" ] && { echo "$HIRO_LLAMA_SERVER"; return; }
   local cached
@@ -43,18 +43,7 @@ out=${HIRO_BENCH_OUT:-/tmp/edge_cluster-$(date +%Y%m%d-%H%M%S)}
 edge_tokens=${HIRO_EDGE_TOKENS:-300}
 cloud_tokens=10 cloud_gap_ms=60
 multiples=(0.25 0.5 1 1.5 2 3 4)
-work=$(mktemp -d)
-pids=()
 hiro_pid=
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  [ -n "${HIRO_KEEP_LOGS:-}" ] && mkdir -p "$out/logs" && cp "$work"/*.log "$out/logs/" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ok() { for _ in $(seq 400); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "not up: $1" >&2; exit 1; }
-log() { printf '[edge_cluster] %s\n' "$*" >&2; }
 [ -x "$llama_server" ] || { log "no llama-server (set HIRO_LLAMA_SERVER or run scripts/build-llama)"; exit 1; }
 [ -f "$model" ] || { log "no model at $model (set HIRO_MODEL)"; exit 1; }
 for b in hiro bench/hiro_loadgen tests/server/fake_upstream; do

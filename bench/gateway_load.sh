@@ -10,24 +10,12 @@
 #    how many were answered, and how many got an explicit error (an HTTP error
 #    status); transport errors would be lost requests.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+bench_name=gateway_load
+source "$(dirname "$0")/harness.sh"
 requests=${1:-2000}
 concurrency=${2:-8}
-build=${HIRO_BUILD:-$root/build}
 llama_server=$(ls "${HIRO_CACHE:-$HOME/.cache/hiro}"/llama.cpp-*/install/bin/llama-server | head -1)
 model=$root/../shared/models/stories260K.gguf
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  # nginx's master takes its workers with it only when asked to quit.
-  [ -f "$work/nginx/nginx.pid" ] && kill -QUIT "$(cat "$work/nginx/nginx.pid")" 2>/dev/null && sleep 0.2
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ok() { for _ in $(seq 200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "not up: $1" >&2; exit 1; }
-log() { printf '[gateway_load] %s\n' "$*" >&2; }
 
 llama_port=$(free_port); hiro_port=$(free_port); nginx_port=$(free_port)
 start_llama() {

@@ -9,21 +9,10 @@
 # RSS per in-flight stream (the rise over its idle RSS during B, divided by B's streams).
 # A proxy holds two sockets per stream: CLIENTS_B is capped by the hard file-descriptor limit.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+bench_name=gateway_streams
+source "$(dirname "$0")/harness.sh"
 clients_a=${1:-1000}
 clients_b=${2:-10000}
-build=${HIRO_BUILD:-$root/build}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  [ -f "$work/nginx/nginx.pid" ] && kill -QUIT "$(cat "$work/nginx/nginx.pid")" 2>/dev/null && sleep 0.3
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  [ -n "${HIRO_KEEP_LOGS:-}" ] && cp "$work"/*.log /tmp/ 2>/dev/null; rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ok() { for _ in $(seq 200); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "not up: $1" >&2; exit 1; }
-log() { printf '[gateway_streams] %s\n' "$*" >&2; }
 ulimit -n "$(ulimit -Hn)"
 fd_limit=$(ulimit -Hn)
 max_clients=$(( (fd_limit - 100) / 2 ))

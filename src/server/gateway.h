@@ -18,6 +18,9 @@
 
 namespace hiro::server {
 
+// Declares every metric the gateway serves (help text, labels, buckets).
+void declare_gateway_metrics(Metrics& metrics);
+
 // An HTTP request as the gateway needs it, independent of the HTTP library.
 struct GatewayRequest {
     std::string method;

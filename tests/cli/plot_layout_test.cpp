@@ -73,50 +73,43 @@ void expect_clean_plot(const std::string& path) {
     EXPECT_THAT(svg_layout_problems(svg), IsEmpty()) << path;
 }
 
+// Runs `hiro ARGS --plot DIR/SVG` and checks the chart it writes.
+void expect_clean_plot_of(const std::string& args, const TempDir& dir, const std::string& svg) {
+    const auto r = run_command(hiro(args + " --plot " + dir.file(svg)));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    expect_clean_plot(dir.file(svg));
+}
+
 TEST(PlotLayout, EvalCalibrateAndRouterTrain) {
     TempDir dir;
-    auto r = run_command(hiro("eval " + outcome_file("mmlu_llama_test.jsonl") + " --weak llama3.1-8b --strong llama3.1-405b --plot " + dir.file("eval.svg")));
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-    expect_clean_plot(dir.file("eval.svg"));
+    expect_clean_plot_of("eval " + outcome_file("mmlu_llama_test.jsonl") + " --weak llama3.1-8b --strong llama3.1-405b", dir, "eval.svg");
     // Without costs the x axis is the share of strong calls: the weak and strong points sit at its ends.
-    r = run_command(hiro("eval " + outcome_file("gsm8k_routellm.jsonl") + " --plot " + dir.file("share.svg")));
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-    expect_clean_plot(dir.file("share.svg"));
+    expect_clean_plot_of("eval " + outcome_file("gsm8k_routellm.jsonl"), dir, "share.svg");
     // Two of calibrate's searches often pick the same thresholds: two markers, two labels, one spot.
-    r = run_command(hiro("calibrate --train " + outcome_file("mmlu_llama_train.jsonl") + " --test " + outcome_file("mmlu_llama_test.jsonl") +
-                         " --chain llama3.1-8b,llama3.1-405b --target strong-0.02 --plot " + dir.file("calibrate.svg")));
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-    expect_clean_plot(dir.file("calibrate.svg"));
-    r = run_command(hiro("calibrate --train " + outcome_file("triviaqa_llama_train.jsonl") + " --chain llama3.2-3b,llama3.1-70b,llama3.1-405b"
-                         " --target 'accuracy>=0.93' --plot " + dir.file("calibrate_cv.svg")));
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-    expect_clean_plot(dir.file("calibrate_cv.svg"));
-    r = run_command(hiro("router train --data " + outcome_file("mmlu_llama_train.jsonl") + " --test " + outcome_file("mmlu_llama_test.jsonl") +
-                         " --models llama3.1-8b,llama3.1-70b,llama3.1-405b --plot " + dir.file("router.svg")));
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-    expect_clean_plot(dir.file("router.svg"));
+    expect_clean_plot_of("calibrate --train " + outcome_file("mmlu_llama_train.jsonl") + " --test " + outcome_file("mmlu_llama_test.jsonl") +
+                             " --chain llama3.1-8b,llama3.1-405b --target strong-0.02",
+                         dir, "calibrate.svg");
+    expect_clean_plot_of("calibrate --train " + outcome_file("triviaqa_llama_train.jsonl") +
+                             " --chain llama3.2-3b,llama3.1-70b,llama3.1-405b --target 'accuracy>=0.93'",
+                         dir, "calibrate_cv.svg");
+    expect_clean_plot_of("router train --data " + outcome_file("mmlu_llama_train.jsonl") + " --test " + outcome_file("mmlu_llama_test.jsonl") +
+                             " --models llama3.1-8b,llama3.1-70b,llama3.1-405b",
+                         dir, "router.svg");
 }
 
 TEST(PlotLayout, HiAndSimulate) {
     TempDir dir;
-    auto r = run_command(hiro("hi --cache " + dir.file("cache") +
-                              " --train-limit 3000 --validation 2000 --tiny-epochs 1 --remote-epochs 1 --exit-epochs 1 --json " + dir.file("hi.json") +
-                              " --plot " + dir.file("hi.svg")));
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-    expect_clean_plot(dir.file("hi.svg"));
+    expect_clean_plot_of("hi --cache " + dir.file("cache") + " --train-limit 3000 --validation 2000 --tiny-epochs 1 --remote-epochs 1 --exit-epochs 1 --json " +
+                             dir.file("hi.json"),
+                         dir, "hi.svg");
     // hiro hi's own outcomes: on-device, full offload, HI and EE-HI, the last two nearly on top of each other.
     const auto outcomes = nlohmann::json::parse(read_text(dir.file("hi.json")))["outcome_file"].get<std::string>();
-    r = run_command(hiro("simulate " + outcomes + " --devices 20 --samples 20000 --plot " + dir.file("sim.svg")));
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-    expect_clean_plot(dir.file("sim.svg"));
-    r = run_command(hiro("simulate " + outcome_file("mmlu_llama_test.jsonl") +
-                         " --local llama3.1-8b --remote llama3.1-405b --threshold -0.3 --devices 20 --samples 20000 --rate 0.05 --plot " + dir.file("llm.svg")));
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-    expect_clean_plot(dir.file("llm.svg"));
-    r = run_command(hiro("simulate cluster --endpoints 3 --slots 1 --service-ms 1000 --cloud-ms 800 --deadline-ms 2000 --requests 2000 --plot " +
-                         dir.file("cluster.svg")));
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-    expect_clean_plot(dir.file("cluster.svg"));
+    expect_clean_plot_of("simulate " + outcomes + " --devices 20 --samples 20000", dir, "sim.svg");
+    expect_clean_plot_of("simulate " + outcome_file("mmlu_llama_test.jsonl") +
+                             " --local llama3.1-8b --remote llama3.1-405b --threshold -0.3 --devices 20 --samples 20000 --rate 0.05",
+                         dir, "llm.svg");
+    expect_clean_plot_of("simulate cluster --endpoints 3 --slots 1 --service-ms 1000 --cloud-ms 800 --deadline-ms 2000 --requests 2000", dir,
+                         "cluster.svg");
 }
 
 }  // namespace
