@@ -10,7 +10,7 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   [ -f "$work/nginx/nginx.pid" ] && kill -QUIT "$(cat "$work/nginx/nginx.pid")" 2>/dev/null && sleep 0.3
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do { kill -9 "$p" && wait "$p"; } 2>/dev/null || true; done
   [ -n "${HIRO_KEEP_LOGS:-}" ] && mkdir -p "$HIRO_KEEP_LOGS" && cp "$work"/*.log "$HIRO_KEEP_LOGS/" 2>/dev/null
   rm -rf "$work"
 }
