@@ -36,7 +36,7 @@ struct EvalArgs {
 
 void run_eval(const EvalArgs& args) {
     if (args.online.online) {
-        return run_online_eval({args.file, args.prices, args.json, args.plot, args.chain, args.policies, args.thresholds, args.seeds, args.strict},
+        return run_online_eval({args.file, args.train, args.prices, args.json, args.plot, args.chain, args.policies, args.thresholds, args.seeds, args.strict},
                                args.online);
     }
     const auto start = std::chrono::steady_clock::now();

@@ -29,12 +29,15 @@ core::OutcomeSet load(const std::string& path, const OnlineEvalInput& input) {
 void add_online_options(CLI::App& cmd, OnlineEvalArgs& args) {
     cmd.add_flag("--online", args.online,
                  "stream FILE in --seeds seeded orders through an adaptive_cascade over --chain (warm-started from --thresholds, or "
-                 "from a cascade --policy file) and report its loss and regret (see docs/online.md)");
+                 "from a cascade --policy file) and report its loss and regret against fixed thresholds: those, or with --train the "
+                 "thresholds of least loss on that file (see docs/online.md)");
     cmd.add_option("--feedback", args.feedback, "--online: full (every tier's correctness) or realistic (labels for escalated queries + verification)")
         ->capture_default_str();
     cmd.add_option("--learner", args.learner, "--online: exp_weights (default), lcb, or target (with --target)");
     cmd.add_option("--lambda", args.lambda, "--online: loss of one escalation, in wrong answers")->capture_default_str();
     cmd.add_option("--epsilon", args.epsilon, "--online, realistic feedback: share of accepted answers verified with the next tier")->capture_default_str();
+    cmd.add_option("--memory", args.memory, "--online, exp_weights: losses fade by 1 - 1/MEMORY per query, to follow drift (0: never)")
+        ->capture_default_str();
     cmd.add_option("--drift", args.drift, "--online: after FILE, stream this outcome file, or 'degrade:SHARE' (FILE with a seeded SHARE of the "
                                           "first tier's correct answers turned wrong)");
     cmd.add_option("--target", args.target, "--online: the target controller's target, escalation<=SHARE or cost<=USD_PER_1K");
@@ -58,6 +61,7 @@ void run_online_eval(const OnlineEvalInput& input, const OnlineEvalArgs& args) {
     if (!spec.thresholds.empty()) options.fixed = spec.thresholds;
     spec.params["lambda"] = args.lambda;
     spec.params["epsilon"] = args.epsilon;
+    spec.params["memory"] = args.memory;
     if (!args.target.empty()) {
         const eval::CalibrationTarget target = eval::parse_target(args.target);
         if (target.kind == eval::CalibrationTarget::Kind::escalation) spec.params["escalation"] = target.value;
@@ -67,6 +71,10 @@ void run_online_eval(const OnlineEvalInput& input, const OnlineEvalArgs& args) {
     if (!args.learner.empty()) spec.model = std::make_shared<const nlohmann::json>(nlohmann::json{{"learner", args.learner}});
 
     const core::OutcomeSet first = load(input.file, input);
+    if (!input.train.empty()) {
+        options.fixed = eval::fit_fixed_thresholds(load(input.train, input), spec.tiers, args.lambda);
+        spdlog::info("fixed thresholds to compare with: the least loss on {}", input.train);
+    }
     std::optional<core::OutcomeSet> second;
     std::string stream = input.file;
     if (args.drift.starts_with("degrade:")) {

@@ -14,6 +14,7 @@ struct OnlineEvalArgs {
     std::string learner;  // default: exp_weights, or target with --target
     double lambda = 0.1;
     double epsilon = 0.1;
+    double memory = 500.0;
     std::string drift;    // a second outcome file, or degrade:SHARE
     std::string target;   // escalation<=SHARE | cost<=USD_PER_1K (the target controller)
 };
@@ -23,7 +24,7 @@ void add_online_options(CLI::App& cmd, OnlineEvalArgs& args);
 // What `hiro eval` shares with it: the file, chain, warm-start thresholds (or
 // a cascade policy file giving both), seeds (orders) and outputs.
 struct OnlineEvalInput {
-    std::string file, prices, json, plot;
+    std::string file, train, prices, json, plot;
     std::vector<std::string> chain, policies;
     std::vector<double> thresholds;
     std::size_t orders = 20;

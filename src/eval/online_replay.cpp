@@ -156,6 +156,13 @@ core::OutcomeSet degrade_model(const core::OutcomeSet& set, const std::string& m
     return out;
 }
 
+std::vector<double> fit_fixed_thresholds(const core::OutcomeSet& train, const std::vector<std::string>& chain, double lambda) {
+    const std::vector<ChainRow> rows = chain_rows(train, chain);
+    std::vector<const ChainRow*> view;
+    for (const auto& r : rows) view.push_back(&r);
+    return best_fixed_thresholds(view, lambda).thresholds;
+}
+
 OnlineReplay replay_online(const core::OutcomeSet& first, const core::OutcomeSet* second, const OnlineOptions& options) {
     const auto& chain = options.policy.tiers;
     if (chain.size() != 2 && chain.size() != 3) {

@@ -25,6 +25,10 @@ std::string_view to_string(Feedback feedback);
 // answers turned wrong, confidences unchanged (a drift the confidence cannot see).
 core::OutcomeSet degrade_model(const core::OutcomeSet& set, const std::string& model, double share, std::uint64_t seed);
 
+// The fixed thresholds of least loss on `train` (e.g. the *_train file), to
+// compare an online run with.
+std::vector<double> fit_fixed_thresholds(const core::OutcomeSet& train, const std::vector<std::string>& chain, double lambda);
+
 struct OnlineOptions {
     policy::PolicySpec policy;   // an adaptive_cascade spec: tiers, warm-start thresholds, params, learner
     Feedback feedback = Feedback::realistic;

@@ -86,6 +86,8 @@ std::unique_ptr<AdaptiveCascade> build_adaptive_cascade(const PolicySpec& spec) 
     if (!(epsilon >= 0 && epsilon <= 1)) fail("epsilon must be between 0 and 1");
     if (!(resolution >= 1 && resolution <= 100000)) fail("resolution must be between 1 and 100000");
     options.resolution = static_cast<std::size_t>(resolution);
+    options.memory = spec.param("memory", 500);
+    if (!(options.memory == 0 || options.memory >= 1)) fail("memory must be 0 (remember everything) or at least 1 query");
     options.tier_count = spec.tiers.size();
     if (spec.params.contains("escalation")) options.escalation_share = spec.param("escalation", 0);
     if (spec.params.contains("cost_per_1k")) options.cost_per_1k = spec.param("cost_per_1k", 0);

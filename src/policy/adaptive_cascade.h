@@ -24,7 +24,8 @@ namespace hiro::policy {
 // last: a warm start, e.g. what `hiro calibrate` fitted on train); params
 // lambda (loss of an escalation in wrong answers, default 0.1), epsilon (the
 // share of accepted answers to verify with the next tier, default 0.1),
-// resolution (threshold grid, default 64), seed, and for the target
+// resolution (G: grid and prior, default 64), memory (exp_weights: queries
+// over which losses fade, default 500; 0 = never), seed, and for the target
 // controller escalation (share) or cost_per_1k (USD); model: {learner:
 // exp_weights | lcb | target, state?}. Without model.learner the learner is
 // `target` when a target is given, else `exp_weights`.

@@ -16,7 +16,8 @@
 // with r = sqrt(ln t / (2 n)) for n labels in the cell after t queries
 // (failure probability 1/t per cell and step, which gives HI-LCB's
 // logarithmic regret in cells where the two losses differ). The threshold is
-// the lowest cell boundary above which every cell accepts.
+// the lowest cell boundary above which every cell accepts (a cell no query
+// has fallen in yet decides nothing).
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -32,6 +33,7 @@ public:
     explicit LcbLearner(const LearnerOptions& options)
         : grid_(threshold_grid(options.resolution, options.warm_start)),
           default_threshold_(options.warm_start.value_or(grid_.back())),
+          seen_(grid_.size() - 1, 0.0),
           labels_(grid_.size() - 1, 0.0),
           accept_loss_(grid_.size() - 1, 0.0),
           escalate_loss_(grid_.size() - 1, 0.0) {
@@ -43,8 +45,9 @@ public:
 
     void observe(const ThresholdObservation& o) override {
         queries_ += 1.0;
+        const std::size_t c = cell_of(o.confidence);
+        seen_[c] += 1.0;
         if (o.losses) {
-            const std::size_t c = cell_of(o.confidence);
             labels_[c] += 1.0;
             accept_loss_[c] += o.losses->accept;
             escalate_loss_[c] += o.losses->escalate;
@@ -53,18 +56,19 @@ public:
     }
 
     nlohmann::json state() const override {
-        return {{"learner", "lcb"}, {"queries", queries_}, {"labels", labels_}, {"accept_loss", accept_loss_}, {"escalate_loss", escalate_loss_}};
+        return {{"learner", "lcb"}, {"queries", queries_}, {"seen", seen_}, {"labels", labels_}, {"accept_loss", accept_loss_}, {"escalate_loss", escalate_loss_}};
     }
 
     void restore(const nlohmann::json& state) override {
         try {
             if (state.at("learner") != "lcb") throw std::invalid_argument("learner");
             queries_ = state.at("queries").get<double>();
+            seen_ = state.at("seen").get<std::vector<double>>();
             labels_ = state.at("labels").get<std::vector<double>>();
             accept_loss_ = state.at("accept_loss").get<std::vector<double>>();
             escalate_loss_ = state.at("escalate_loss").get<std::vector<double>>();
             const std::size_t cells = grid_.size() - 1;
-            if (labels_.size() != cells || accept_loss_.size() != cells || escalate_loss_.size() != cells) throw std::invalid_argument("size");
+            if (seen_.size() != cells || labels_.size() != cells || accept_loss_.size() != cells || escalate_loss_.size() != cells) throw std::invalid_argument("size");
         } catch (const std::exception& e) {
             throw core::Error(core::ErrorCode::invalid_input, std::string("lcb state does not fit this learner: ") + e.what());
         }
@@ -89,15 +93,21 @@ private:
     }
 
     void refresh_threshold() {
-        std::size_t lowest = grid_.size() - 1;  // no cell accepts: escalate everything
-        while (lowest > 0 && accepts(lowest - 1)) --lowest;
-        threshold_ = grid_[lowest];
+        std::optional<std::size_t> lowest;  // the lowest seen cell of the run of accepting cells from the top
+        bool seen_any = false;
+        for (std::size_t c = grid_.size() - 1; c-- > 0;) {
+            if (seen_[c] == 0.0) continue;
+            seen_any = true;
+            if (!accepts(c)) break;
+            lowest = c;
+        }
+        threshold_ = lowest ? grid_[*lowest] : seen_any ? grid_.back() : default_threshold_;
     }
 
     std::vector<double> grid_;
     double default_threshold_;
     double queries_ = 0.0;
-    std::vector<double> labels_, accept_loss_, escalate_loss_;
+    std::vector<double> seen_, labels_, accept_loss_, escalate_loss_;
     double threshold_ = 0.0;
 };
 

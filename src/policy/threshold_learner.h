@@ -61,6 +61,7 @@ struct LearnerOptions {
     std::size_t tier_count = 2;        // tiers of the chain
     std::size_t resolution = 64;       // G of threshold_grid
     std::optional<double> warm_start;  // a threshold fitted elsewhere (hiro calibrate on train)
+    double memory = 500.0;             // exp_weights: losses fade by 1 - 1/memory per query (0: never), to follow drift
     // target: hold this share of escalations (each tier, of the queries that
     // reach it) or this cost in USD per 1,000 queries (first tier only).
     std::optional<double> escalation_share;
