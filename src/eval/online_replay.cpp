@@ -52,12 +52,12 @@ struct Continuation {
     double loss = 0.0, cost = 0.0;
 };
 
-Continuation continue_from(const AdaptiveCascade& policy, const policy::QueryView& query, const ChainRow& row, std::size_t from) {
+Continuation continue_from(const AdaptiveCascade& policy, const ChainRow& row, std::size_t from) {
     Continuation c;
     const std::size_t last = row.correct.size() - 1;
     for (std::size_t i = from;; ++i) {
         c.cost += row.cost[i];
-        if (i == last || !policy.escalates(query, i, row.confidence[i])) {
+        if (i == last || !policy.escalates(i, row.confidence[i])) {
             c.loss += row.correct[i] ? 0.0 : 1.0;
             return c;
         }
@@ -67,8 +67,7 @@ Continuation continue_from(const AdaptiveCascade& policy, const policy::QueryVie
 
 OnlineRun run_order(const std::vector<const ChainRow*>& stream, const std::vector<std::string>& ids, std::size_t switch_at,
                     const std::vector<std::size_t>& points, const OnlineOptions& options, std::uint64_t seed) {
-    policy::PolicySpec spec = options.policy;
-    spec.params["seed"] = static_cast<double>(seed);
+    const policy::PolicySpec& spec = options.policy;
     const auto cascade = policy::build_adaptive_cascade(spec);
     const double lambda = cascade->lambda(), epsilon = cascade->epsilon();
     const std::size_t tiers = spec.tiers.size();
@@ -103,7 +102,7 @@ OnlineRun run_order(const std::vector<const ChainRow*>& stream, const std::vecto
             o.label_probability = options.feedback == Feedback::full ? 1.0 : p_escalate + (1.0 - p_escalate) * epsilon;
             const bool verify = options.feedback == Feedback::realistic && !o.escalated && unit(verify_rng) < epsilon;
             if (options.feedback == Feedback::full || o.escalated || verify) {
-                const Continuation rest = continue_from(*cascade, query, row, j + 1);
+                const Continuation rest = continue_from(*cascade, row, j + 1);
                 o.losses = policy::ThresholdObservation::Losses{row.correct[j] ? 0.0 : 1.0, lambda + rest.loss};
                 if (verify) {
                     run.verified += 1.0;

@@ -5,13 +5,12 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "policy/stable_hash.h"
 
 namespace hiro::policy {
 
 AdaptiveCascade::AdaptiveCascade(std::vector<std::string> tiers, std::vector<std::unique_ptr<ThresholdLearner>> learners,
-                                 std::string learner, double lambda, double epsilon, std::uint64_t seed)
-    : Policy(std::move(tiers)), learners_(std::move(learners)), learner_(std::move(learner)), lambda_(lambda), epsilon_(epsilon), seed_(seed) {}
+                                 std::string learner, double lambda, double epsilon)
+    : Policy(std::move(tiers)), learners_(std::move(learners)), learner_(std::move(learner)), lambda_(lambda), epsilon_(epsilon) {}
 
 std::string AdaptiveCascade::describe() const {
     const auto now = thresholds();
@@ -25,11 +24,11 @@ std::string AdaptiveCascade::describe() const {
     return out.str();
 }
 
-Step AdaptiveCascade::next(const QueryView& query, const Decision& so_far) const {
+Step AdaptiveCascade::next(const QueryView&, const Decision& so_far) const {
     if (so_far.asked.empty()) return Step::ask_tier(0);
     const Asked& last = so_far.asked.back();
     if (last.position + 1 == tiers().size()) return Step::answer_with(last.position, StopReason::last_tier);
-    if (!escalates(query, last.position, last.signal.confidence)) return Step::answer_with(last.position, StopReason::confident);
+    if (!escalates(last.position, last.signal.confidence)) return Step::answer_with(last.position, StopReason::confident);
     return Step::ask_tier(last.position + 1);
 }
 
@@ -38,10 +37,7 @@ double AdaptiveCascade::escalation_probability(std::size_t position, double conf
     return learners_.at(position)->escalation_probability(confidence);
 }
 
-bool AdaptiveCascade::escalates(const QueryView& query, std::size_t position, double confidence) const {
-    const double draw = unit_interval(stable_hash(query.id, seed_ * 1000003ULL + position));
-    return draw < escalation_probability(position, confidence);
-}
+bool AdaptiveCascade::escalates(std::size_t position, double confidence) const { return escalation_probability(position, confidence) > 0.5; }
 
 std::vector<double> AdaptiveCascade::thresholds() const {
     std::shared_lock lock(mutex_);
@@ -100,8 +96,7 @@ std::unique_ptr<AdaptiveCascade> build_adaptive_cascade(const PolicySpec& spec) 
         options.warm_start = spec.thresholds.empty() ? std::nullopt : std::optional<double>(spec.thresholds[i]);
         learners.push_back(make_threshold_learner(options));
     }
-    auto policy = std::make_unique<AdaptiveCascade>(spec.tiers, std::move(learners), options.kind, options.lambda, epsilon,
-                                                    static_cast<std::uint64_t>(spec.param("seed", 0)));
+    auto policy = std::make_unique<AdaptiveCascade>(spec.tiers, std::move(learners), options.kind, options.lambda, epsilon);
     if (spec.model && spec.model->is_object() && spec.model->contains("state")) policy->restore((*spec.model)["state"]);
     return policy;
 }

@@ -5,8 +5,8 @@
 //
 // Experts: every threshold p on the probability scale (accept a query when
 // exp(confidence) >= p), p in [0, 1 + 1/G), where p > 1 escalates everything.
-// As in HIL-F, the prior is uniform and the axis is cut into cells at the
-// confidences seen, so every threshold of a cell has had the same losses and
+// As in HIL-F, the axis is cut into cells at the confidences seen (the prior,
+// prior_mass below, shared out), so every threshold of a cell has had the same losses and
 // the weights are piecewise constant: the comparator is the best threshold
 // of the continuum, not of a grid (a fixed grid of 64 missed TriviaQA's best
 // threshold, p = 0.99, between 63/64 and 1). Beyond 4,096 cells a confidence
@@ -15,24 +15,26 @@
 // the chance it had of being labelled (importance weighting), so the summed
 // estimates are unbiased whatever the cascade decided.
 //
-// Learning rates (Cesa-Bianchi & Lugosi, "Prediction, Learning, and Games",
-// 2006, ch. 2), with R the loss range and K = G + 1 (the bound's ln K is
-// ln 1/prior mass of the comparator's cell; K is that of a cell 1/(G+1)
-// wide), neither needing the horizon (so it runs live):
-//  full feedback (every query labelled): the anytime Hedge rate
-//     eta_t = sqrt(8 ln K / t) / R,
-//  regret <= 2 R sqrt(T ln K / 2) + R sqrt(ln K / 8) (Hoeffding's lemma, Thm 2.3);
-//  importance-weighted labels (label probability p_t): estimates are no longer
-//  bounded by R, so the second-order bound regret <= ln K / eta + eta/2 x
-//  sum_t E[sum_k w_k lhat_k^2] with E[lhat^2] <= R^2 / p_t applies, and with
-//  V_t = sum_{s<=t} 1/p_s the rate
-//     eta_t = sqrt(2 ln K / V_t) / R
-//  gives regret <= R sqrt(2 V_T ln K) <= R sqrt(2 T ln K / epsilon) when every
-//  query is labelled with probability >= epsilon (label-efficient
-//  prediction, Cesa-Bianchi, Lugosi & Stoltz 2005).
+// Learning rate: AdaHedge (de Rooij, van Erven, Grunwald & Koolen, "Follow
+// the leader if you can, hedge if you must", JMLR 2014): eta_t = ln K /
+// Delta_{t-1}, Delta the summed mixability gaps (mixture loss minus mix
+// loss), K = G + 1 (ln K stands for ln 1/prior mass of the comparator's
+// cell; K is that of a cell 1/(G+1) of the prior wide). No horizon and no
+// loss range needed, so it runs live; regret <= 2 sqrt(S ln K L*(T-L*)/T) +
+// O(S ln K) for losses of range S (S = R/epsilon for importance-weighted
+// ones), and it follows the leader while the data are easy. The worst-case
+// rates, sqrt(8 ln K / t)/R (full) and sqrt(2 ln K / sum 1/p_t)/R (importance
+// weighted), learned too slowly on the shared files (docs/online.md).
+// Drift: losses and gaps fade by 1 - 1/memory per query (the discounted
+// Hedge of tracking regret), so old regimes are forgotten after about
+// `memory` queries; 500 by default.
+// Decision: the weighted majority of the thresholds (escalate when more than
+// half the weight escalates), deterministic as Littlestone & Warmuth's
+// weighted majority; sampling a threshold (Hedge proper) cost 0.5-2 points
+// more loss on the shared files.
 // Warm start: the prior puts 1 - 1/K on the warm-start threshold (a point)
-// and 1/K on the continuum, so regret against keeping it fixed is at most
-// ln(1 / (1 - 1/K)) / eta ~ 1/(K eta) more than with no learning at all.
+// and 1/K on the continuum, so the learner keeps it until the data beat it
+// by about ln K / eta.
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>

@@ -32,16 +32,17 @@ struct ThresholdObservation {
     double label_probability = 1.0;
 };
 
-// A grid of candidate thresholds on the confidence (log-probability) scale:
-// accept-everything (-inf), log(k / G) for k = 1..G (evenly spaced in
+// The LCB learner's grid of thresholds on the confidence (log-probability)
+// scale: accept-everything (-inf), log(k / G) for k = 1..G (evenly spaced in
 // probability, 1/G apart), escalate-everything (+inf), plus the warm-start
 // threshold when there is one so that "keep it fixed" is itself a candidate.
 std::vector<double> threshold_grid(std::size_t resolution, std::optional<double> warm_start);
 
 // Learns one cascade tier's confidence threshold from a stream of queries.
-// Decides by the probability of escalating a query with a given confidence
-// (0 or 1 for deterministic learners), so a randomised learner's decision is
-// one seeded uniform draw per query, reproducible offline and online.
+// Decides by the probability of escalating a query with a given confidence:
+// 0 or 1, as every learner here decides deterministically (exp_weights by
+// the weighted majority of its thresholds), so the label probability of a
+// query is 1 when escalated and epsilon when not.
 class ThresholdLearner {
 public:
     virtual ~ThresholdLearner() = default;
