@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "run_command.h"
@@ -70,6 +71,23 @@ TEST(OnlineEvalCommand, RefusesWhatItCannotReplay) {
     const auto feedback = run_command(hiro("eval " + file + " --online --chain llama3.1-8b,llama3.1-405b --feedback psychic"));
     EXPECT_NE(feedback.exit_code, 0);
     EXPECT_THAT(feedback.out, HasSubstr("known: full, realistic"));
+}
+
+TEST(OnlineEvalCommand, ServeBuildsTheKindFromConfig) {
+    TempDir dir;
+    const auto config = dir.file("gw.yaml");
+    std::ofstream(config) << "listen: 127.0.0.1:18999\n"
+                             "tiers:\n"
+                             "  - {name: edge, kind: openai, base_url: 'http://127.0.0.1:1/v1'}\n"
+                             "  - {name: cloud, kind: openai, base_url: 'http://127.0.0.1:2/v1'}\n"
+                             "policies:\n"
+                             "  - {name: adaptive, kind: adaptive_cascade, tiers: [edge, cloud], thresholds: [-0.16], params: {lambda: 0.1}}\n";
+    const auto ok = run_command(hiro("serve --check --config " + config));
+    EXPECT_EQ(ok.exit_code, 0) << ok.out;
+    std::ofstream(config, std::ios::app) << "  - {name: bad, kind: adaptive_cascade, tiers: [edge, cloud], params: {epsilon: 3}}\n";
+    const auto bad = run_command(hiro("serve --check --config " + config));
+    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_THAT(bad.out, HasSubstr("epsilon must be between 0 and 1"));
 }
 
 }  // namespace
