@@ -28,6 +28,20 @@ std::vector<double> mean_series(const OnlineReplay& replay, std::vector<double> 
     return out;
 }
 
+// Per tier, the median over orders of the thresholds at trajectory point
+// `at` (a mean would be +inf as soon as one order escalates everything).
+std::vector<double> median_thresholds(const OnlineReplay& replay, std::size_t at) {
+    std::vector<double> out;
+    for (std::size_t i = 0; i + 1 < replay.tiers.size(); ++i) {
+        std::vector<double> values;
+        for (const auto& run : replay.runs) values.push_back(run.thresholds[at][i]);
+        std::sort(values.begin(), values.end());
+        const std::size_t m = values.size() / 2;
+        out.push_back(values.size() % 2 ? values[m] : std::isinf(values[m - 1]) || std::isinf(values[m]) ? values[m] : 0.5 * (values[m - 1] + values[m]));
+    }
+    return out;
+}
+
 std::string threshold_text(double t) {
     if (std::isinf(t)) return t < 0 ? "accept all" : "escalate all";
     return fmt::format("{:.3f}", t);
@@ -52,13 +66,12 @@ OnlineSummary summarize(const OnlineReplay& replay) {
         OnlineSummary::Checkpoint c;
         c.queries = target;
         std::vector<double> per_order;
-        c.thresholds.assign(replay.tiers.size() - 1, 0.0);
+        c.thresholds = median_thresholds(replay, at);
         for (const auto& run : replay.runs) {
             const double t = static_cast<double>(target);
             c.loss += mean_of(run.loss, 0, target) / orders;
             c.best_fixed += run.best_fixed_loss[at] / t / orders;
             per_order.push_back(run.regret[at] / t);
-            for (std::size_t i = 0; i < c.thresholds.size(); ++i) c.thresholds[i] += run.thresholds[at][i] / orders;
         }
         const Spread spread = spread_of(per_order);
         c.regret_per_query = spread.mean;
@@ -115,7 +128,7 @@ void print_online_table(std::ostream& out, const OnlineReplay& replay, const Onl
     out << fmt::format("  {} queries, {} seeded orders; loss = wrong answer + {} x escalation; feedback: {}{}\n", replay.queries,
                        replay.runs.size(), replay.lambda, to_string(replay.feedback),
                        replay.feedback == Feedback::realistic ? fmt::format(" (labels for escalated queries, verification epsilon {})", replay.epsilon) : "");
-    out << fmt::format("  {:>7} {:>10} {:>12} {:>10} {:>9}   {}\n", "T", "loss/T", "best fixed/T", "R(T)/T", "sd", "thresholds after T (mean over orders)");
+    out << fmt::format("  {:>7} {:>10} {:>12} {:>10} {:>9}   {}\n", "T", "loss/T", "best fixed/T", "R(T)/T", "sd", "thresholds after T (median over orders)");
     for (const auto& c : s.checkpoints) {
         out << fmt::format("  {:>7} {:>10.4f} {:>12.4f} {:>10.4f} {:>9.4f}   {}\n", c.queries, c.loss, c.best_fixed, c.regret_per_query, c.regret_sd,
                            thresholds_text(c.thresholds));
@@ -163,11 +176,7 @@ nlohmann::json online_json(const OnlineReplay& replay, const OnlineSummary& s, c
     }
     nlohmann::json trajectory = nlohmann::json::array();
     for (std::size_t p = 0; p < replay.points.size(); ++p) {
-        std::vector<double> mean(replay.tiers.size() - 1, 0.0);
-        for (const auto& run : replay.runs) {
-            for (std::size_t i = 0; i < mean.size(); ++i) mean[i] += run.thresholds[p][i] / static_cast<double>(replay.runs.size());
-        }
-        trajectory.push_back({{"queries", replay.points[p]}, {"regret_per_query", s.regret_curve[p].second}, {"thresholds", mean}});
+        trajectory.push_back({{"queries", replay.points[p]}, {"regret_per_query", s.regret_curve[p].second}, {"thresholds", median_thresholds(replay, p)}});
     }
     j["trajectory"] = trajectory;
     return j;

@@ -20,7 +20,7 @@ struct OnlineSummary {
         double best_fixed = 0.0;             // best fixed thresholds in hindsight on those T, per query
         double regret_per_query = 0.0;       // R(T) / T
         double regret_sd = 0.0;              // of R(T) / T over orders
-        std::vector<double> thresholds;      // the learner's point thresholds after T queries
+        std::vector<double> thresholds;      // the learner's point thresholds after T queries (median over orders)
     };
     std::vector<Checkpoint> checkpoints;     // T = n/8, n/4, n/2, n
     double loss = 0.0, best_fixed = 0.0;     // per query over the whole stream

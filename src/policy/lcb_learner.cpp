@@ -28,6 +28,22 @@
 namespace hiro::policy {
 namespace {
 
+// Kullback-Leibler divergence of Bernoulli(q) from Bernoulli(p).
+double bernoulli_kl(double p, double q) {
+    const auto term = [](double a, double b) { return a > 0.0 ? a * std::log(a / b) : 0.0; };
+    return term(p, q) + term(1.0 - p, 1.0 - q);
+}
+
+// The q furthest from `mean` towards `toward` (0 or 1) with n kl(mean, q) <= budget.
+double kl_bound(double mean, double n, double budget, double toward) {
+    double inside = mean, outside = toward;
+    for (int i = 0; i < 40; ++i) {
+        const double mid = 0.5 * (inside + outside);
+        (n * bernoulli_kl(mean, mid) <= budget ? inside : outside) = mid;
+    }
+    return inside;
+}
+
 class LcbLearner final : public ThresholdLearner {
 public:
     explicit LcbLearner(const LearnerOptions& options)
@@ -86,9 +102,9 @@ private:
         const bool by_default = grid_[c] >= default_threshold_;
         if (labels_[c] == 0.0) return by_default;
         const double error = accept_loss_[c] / labels_[c], escalate = escalate_loss_[c] / labels_[c];
-        const double radius = std::sqrt(std::log(std::max(queries_, 2.0)) / (2.0 * labels_[c]));
-        if (error + radius <= escalate) return true;
-        if (error - radius > escalate) return false;
+        const double budget = std::log(std::max(queries_, 2.0));
+        if (kl_bound(error, labels_[c], budget, 1.0) <= escalate) return true;
+        if (kl_bound(error, labels_[c], budget, 0.0) > escalate) return false;
         return by_default;
     }
 
