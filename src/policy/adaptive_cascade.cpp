@@ -75,16 +75,15 @@ std::unique_ptr<AdaptiveCascade> build_adaptive_cascade(const PolicySpec& spec) 
              std::to_string(spec.thresholds.size()));
     }
     LearnerOptions options;
-    options.lambda = spec.param("lambda", 0.1);
+    const double lambda = spec.param("lambda", 0.1);
     const double epsilon = spec.param("epsilon", 0.1);
     const double resolution = spec.param("resolution", 64);
-    if (!(options.lambda >= 0)) fail("lambda must be >= 0");
+    if (!(lambda >= 0)) fail("lambda must be >= 0");
     if (!(epsilon >= 0 && epsilon <= 1)) fail("epsilon must be between 0 and 1");
     if (!(resolution >= 1 && resolution <= 100000)) fail("resolution must be between 1 and 100000");
     options.resolution = static_cast<std::size_t>(resolution);
     options.memory = spec.param("memory", 500);
     if (!(options.memory == 0 || options.memory >= 1)) fail("memory must be 0 (remember everything) or at least 1 query");
-    options.tier_count = spec.tiers.size();
     if (spec.params.contains("escalation")) options.escalation_share = spec.param("escalation", 0);
     if (spec.params.contains("cost_per_1k")) options.cost_per_1k = spec.param("cost_per_1k", 0);
     const bool has_target = options.escalation_share || options.cost_per_1k;
@@ -96,7 +95,7 @@ std::unique_ptr<AdaptiveCascade> build_adaptive_cascade(const PolicySpec& spec) 
         options.warm_start = spec.thresholds.empty() ? std::nullopt : std::optional<double>(spec.thresholds[i]);
         learners.push_back(make_threshold_learner(options));
     }
-    auto policy = std::make_unique<AdaptiveCascade>(spec.tiers, std::move(learners), options.kind, options.lambda, epsilon);
+    auto policy = std::make_unique<AdaptiveCascade>(spec.tiers, std::move(learners), options.kind, lambda, epsilon);
     if (spec.model && spec.model->is_object() && spec.model->contains("state")) policy->restore((*spec.model)["state"]);
     return policy;
 }

@@ -58,7 +58,6 @@ class ExpWeightsLearner final : public ThresholdLearner {
 public:
     explicit ExpWeightsLearner(const LearnerOptions& options)
         : experts_(static_cast<double>(options.resolution) + 1.0),
-          loss_range_(1.0 + options.lambda * static_cast<double>(options.tier_count - 1 - options.tier_index)),
           discount_(options.memory > 0.0 ? 1.0 - 1.0 / options.memory : 1.0) {
         const double top = 1.0 + 1.0 / static_cast<double>(options.resolution);
         if (options.warm_start) {
@@ -200,7 +199,6 @@ private:
 
     double experts_;
     double log_odds_limit_ = 2.0 * std::log(experts_ - 1.0);
-    double loss_range_;
     std::vector<Cell> cells_;
     double discount_;              // per query: 1 - 1/memory, or 1 (remember everything)
     double mixability_gap_ = 0.0;  // AdaHedge's Delta_t

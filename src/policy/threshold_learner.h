@@ -57,9 +57,7 @@ public:
 // each rate and grid).
 struct LearnerOptions {
     std::string kind = "exp_weights";  // exp_weights | lcb | target
-    double lambda = 0.1;               // loss of one escalation, in wrong answers
     std::size_t tier_index = 0;        // 0 = the first tier
-    std::size_t tier_count = 2;        // tiers of the chain
     std::size_t resolution = 64;       // G of threshold_grid
     std::optional<double> warm_start;  // a threshold fitted elsewhere (hiro calibrate on train)
     double memory = 500.0;             // exp_weights: losses fade by 1 - 1/memory per query (0: never), to follow drift
