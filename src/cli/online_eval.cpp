@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+#include <fmt/format.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -76,7 +78,8 @@ void run_online_eval(const OnlineEvalInput& input, const OnlineEvalArgs& args) {
         spdlog::info("fixed thresholds to compare with: the least loss on {}", input.train);
     }
     std::optional<core::OutcomeSet> second;
-    std::string stream = input.file;
+    const auto name = [](const std::string& path) { return std::filesystem::path(path).filename().string(); };
+    std::string stream = name(input.file);
     if (args.drift.starts_with("degrade:")) {
         double share = 0;
         try {
@@ -86,10 +89,10 @@ void run_online_eval(const OnlineEvalInput& input, const OnlineEvalArgs& args) {
         }
         if (!(share > 0 && share <= 1)) throw core::Error(core::ErrorCode::invalid_input, "--drift degrade:SHARE needs a share in (0, 1]");
         second = eval::degrade_model(first, spec.tiers.front(), share, 0);
-        stream += " then " + second->source;
+        stream += fmt::format(" then the same with {:g}% of {}'s correct answers turned wrong", 100 * share, spec.tiers.front());
     } else if (!args.drift.empty()) {
         second = load(args.drift, input);
-        stream += " then " + args.drift;
+        stream += " then " + name(args.drift);
     }
     const eval::OnlineReplay replay = eval::replay_online(first, second ? &*second : nullptr, options);
     const eval::OnlineSummary summary = eval::summarize(replay);

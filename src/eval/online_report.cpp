@@ -183,8 +183,9 @@ nlohmann::json online_json(const OnlineReplay& replay, const OnlineSummary& s, c
 }
 
 SvgChart online_plot(const OnlineReplay& replay, const OnlineSummary& s, const std::string& stream) {
-    SvgChart chart(fmt::format("Online {} cascade: regret per query — {}", replay.learner, stream), "queries seen (t)",
+    SvgChart chart(fmt::format("Online {} cascade: regret per query", replay.learner), "queries seen (t)",
                    "R(t)/t vs best fixed thresholds in hindsight");
+    chart.add_note(stream);
     chart.add_note(fmt::format("{}: feedback {}, lambda {}, mean of {} seeded orders{}", fmt::join(replay.tiers, " -> "), to_string(replay.feedback),
                                replay.lambda, replay.runs.size(), replay.switch_at ? fmt::format("; drift after query {}", replay.switch_at) : ""));
     chart.add_line(s.regret_curve, fmt::format("{} ({})", replay.learner, to_string(replay.feedback)), "#d62728");
