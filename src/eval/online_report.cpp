@@ -138,15 +138,19 @@ void print_online_table(std::ostream& out, const OnlineReplay& replay, const Onl
     if (s.fixed) {
         out << fmt::format("  fixed thresholds ({}) {:.4f}: online is {:+.1f}%\n", thresholds_text(*replay.fixed), *s.fixed, 100.0 * (s.loss / *s.fixed - 1.0));
     }
-    out << fmt::format("  escalated {:.1f}%, {:.4f} USD per 1k queries", 100.0 * s.escalation, s.cost_per_1k);
+    // Files without costs (hiro hi's) get no USD columns.
+    const bool costs = s.cost_per_1k > 0.0;
+    out << fmt::format("  escalated {:.1f}%", 100.0 * s.escalation) << (costs ? fmt::format(", {:.4f} USD per 1k queries", s.cost_per_1k) : "");
     if (replay.feedback == Feedback::realistic) {
-        out << fmt::format("; verified {:.1f}% of queries, +{:.4f} USD per 1k ({:.1f}% on top)", 100.0 * s.verified_share, s.verification_per_1k,
-                           s.cost_per_1k > 0 ? 100.0 * s.verification_per_1k / s.cost_per_1k : 0.0);
+        out << fmt::format("; verified {:.1f}% of queries", 100.0 * s.verified_share)
+            << (costs ? fmt::format(", +{:.4f} USD per 1k ({:.1f}% on top)", s.verification_per_1k, 100.0 * s.verification_per_1k / s.cost_per_1k) : "");
     }
     out << "\n  per eighth of the stream: escalated";
     for (double e : s.window_escalation) out << fmt::format(" {:.3f}", e);
-    out << "; USD per 1k";
-    for (double c : s.window_cost_per_1k) out << fmt::format(" {:.4f}", c);
+    if (costs) {
+        out << "; USD per 1k";
+        for (double c : s.window_cost_per_1k) out << fmt::format(" {:.4f}", c);
+    }
     out << "\n";
     if (const auto& a = s.after_switch) {
         out << fmt::format("  after the switch ({} queries): online {:.4f}, best fixed for the new regime ({}) {:.4f}: {:+.1f}%\n", a->queries, a->loss,
