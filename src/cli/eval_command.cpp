@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/kinds_help.h"
+#include "cli/online_eval.h"
 #include "cli/output_files.h"
 #include "core/outcome_reader.h"
 #include "core/price_table.h"
@@ -30,9 +31,14 @@ struct EvalArgs {
     std::string plot;
     std::size_t seeds = 20;
     bool strict = false;
+    OnlineEvalArgs online;
 };
 
 void run_eval(const EvalArgs& args) {
+    if (args.online.online) {
+        return run_online_eval({args.file, args.train, args.prices, args.json, args.plot, args.chain, args.policies, args.thresholds, args.seeds, args.strict},
+                               args.online);
+    }
     const auto start = std::chrono::steady_clock::now();
     core::OutcomeSet set = core::read_outcomes(args.file, {args.strict});
     spdlog::info("read {} queries x {} models from {} in {:.0f} ms", set.size(), set.models.size(), args.file,
@@ -92,7 +98,8 @@ void add_eval_command(CLI::App& app) {
     cmd->add_option("--json", args->json, "write the report as JSON to this file ('-' = stdout, no table)");
     cmd->add_option("--plot", args->plot, "write an SVG plot of accuracy vs cost to this file");
     cmd->add_flag("--strict", args->strict, "every line must list the same models (else lines lacking one are left out)");
-    cmd->add_option("--seeds", args->seeds, "seeded shuffles for the random router's APGR")->capture_default_str();
+    cmd->add_option("--seeds", args->seeds, "seeded shuffles for the random router's APGR (--online: seeded orders of the stream)")->capture_default_str();
+    add_online_options(*cmd, args->online);
     cmd->footer(std::string("Replay cascades and routers over a recorded outcome file (JSONL or .jsonl.gz) and measure accuracy, cost,\n"
         "latency and escalations; sweep the weak -> strong cascade threshold for APGR, CPT(50%), CPT(80%), the\n"
         "Pareto front and AIQ. Defaults: strong = the most accurate model, weak = the cheapest (at equal cost the\n"

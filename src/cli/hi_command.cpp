@@ -8,6 +8,8 @@
 #include "cli/commands.h"
 #include "cli/output_files.h"
 #include "core/error.h"
+#include "core/outcome_reader.h"
+#include "eval/online_report.h"
 #include "eval/svg_chart.h"
 #include "hi/hi_report.h"
 
@@ -18,7 +20,23 @@ struct HiArgs {
     hi::HiOptions options;
     double target = 0;
     std::string json, plot;
+    bool online = false;
 };
+
+// The adaptive cascade on the per-image test outcomes: offload (escalate)
+// or not per image, labels only for offloaded images (plus verification).
+nlohmann::json run_online(const hi::HiReport& report, bool print) {
+    eval::OnlineOptions options;
+    options.policy = {"adaptive_cascade", {"tiny", "remote"}, {}, {}};
+    const eval::OnlineReplay replay = eval::replay_online(core::read_outcomes(report.outcome_file), nullptr, options);
+    const eval::OnlineSummary summary = eval::summarize(replay);
+    const std::string stream = "hiro hi's test outcomes " + report.outcome_file;
+    if (print) {
+        std::cout << "\n";
+        eval::print_online_table(std::cout, replay, summary, stream);
+    }
+    return eval::online_json(replay, summary, stream);
+}
 
 // Two charts side by side: accuracy against mean latency and against device energy.
 void write_sweep_plot(const hi::HiReport& r, const std::string& path) {
@@ -54,8 +72,10 @@ void run_hi(HiArgs& args) {
     if (args.target > 0) args.options.target = args.target;
     const hi::HiReport report = hi::run_hi(args.options);
     if (args.json != "-") hi::print_table(std::cout, report);
+    nlohmann::json j = hi::to_json(report);
+    if (args.online) j["online"] = run_online(report, args.json != "-");
     if (!args.json.empty()) {
-        write_json(args.json, hi::to_json(report));
+        write_json(args.json, j);
         if (args.json != "-") spdlog::info("wrote {}", args.json);
     }
     if (!args.plot.empty()) {
@@ -93,6 +113,8 @@ void add_hi_command(CLI::App& app) {
     cmd->add_option("--seed", args->options.seed, "seed of the validation split and the weight initialisation")->capture_default_str();
     cmd->add_flag("--retrain", args->options.retrain, "train again even if the cache holds the models");
     cmd->add_option("--plot-scenario", args->options.plot_scenario, "DEVICE/LINK of the threshold sweep plot (default: the first scenario)");
+    cmd->add_flag("--online", args->online, "also stream the test outcomes through a self-tuning cascade tiny -> remote (labels only for "
+                                            "offloaded images, 10% verified) and report its regret (docs/online.md)");
     cmd->add_option("--json", args->json, "write the report as JSON to this file ('-' = stdout, no table)");
     cmd->add_option("--plot", args->plot, "write the threshold sweep (accuracy vs latency and vs energy) as SVG to this file");
     cmd->callback([args] { run_hi(*args); });

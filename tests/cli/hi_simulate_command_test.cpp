@@ -29,12 +29,16 @@ TEST(HiCommand, TrainsReportsAndFeedsTheSimulator) {
     EXPECT_EQ(j["models"][0]["trained"], true);
     EXPECT_THAT(read_text(dir.file("hi.svg")), HasSubstr("HI (max-softmax threshold)"));
 
-    // A second run loads the cached GGUF models instead of training.
-    r = run_command(hiro("hi" + small + " --json " + dir.file("again.json")));
+    // A second run loads the cached GGUF models instead of training; --online
+    // streams the same test outcomes through a self-tuning cascade.
+    r = run_command(hiro("hi" + small + " --online --json " + dir.file("again.json")));
     ASSERT_EQ(r.exit_code, 0) << r.out;
     const auto again = nlohmann::json::parse(read_text(dir.file("again.json")));
     EXPECT_EQ(again["models"][0]["trained"], false);
     EXPECT_EQ(again["models"][1]["test_accuracy"], j["models"][1]["test_accuracy"]);
+    EXPECT_THAT(r.out, HasSubstr("online exp_weights cascade tiny -> remote on hiro hi's test outcomes"));
+    ASSERT_EQ(again["online"]["checkpoints"].size(), 4u);
+    EXPECT_LT(again["online"]["checkpoints"][3]["regret_per_query"].get<double>(), again["online"]["checkpoints"][0]["regret_per_query"].get<double>());
 
     // hiro simulate replays the per-sample test outcomes hiro hi wrote.
     r = run_command(hiro("simulate " + j["outcome_file"].get<std::string>() + " --devices 20 --samples 20000 --device pi --link wifi"));
