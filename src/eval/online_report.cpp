@@ -193,7 +193,7 @@ SvgChart online_plot(const OnlineReplay& replay, const OnlineSummary& s, const s
     chart.add_note(fmt::format("{}: feedback {}, lambda {}, mean of {} seeded orders{}", fmt::join(replay.tiers, " -> "), to_string(replay.feedback),
                                replay.lambda, replay.runs.size(), replay.switch_at ? fmt::format("; drift after query {}", replay.switch_at) : ""));
     chart.add_line(s.regret_curve, fmt::format("{} ({})", replay.learner, to_string(replay.feedback)), "#d62728");
-    chart.add_line({{0.0, 0.0}, {static_cast<double>(replay.queries), 0.0}}, "no regret", "#999999", true);
+    chart.add_line({{0.0, 0.0}, {static_cast<double>(replay.queries), 0.0}}, "no regret", "#999999");
     return chart;
 }
 
