@@ -33,15 +33,20 @@ std::size_t least_outstanding(const std::vector<Candidate>& c, std::uint64_t, st
 }
 
 // The endpoint with the shortest predicted latency (its queue and service
-// time, from its own polled load where that is larger than hiro's view);
-// until every endpoint has answered once, least outstanding.
-std::size_t least_load(const std::vector<Candidate>& c, std::uint64_t turn, std::mt19937_64& rng) {
+// time, from its own polled load where that is larger than hiro's view).
+// An endpoint that has not answered yet has no prediction: it is tried
+// first (the least outstanding of them), so every endpoint gets measured.
+std::size_t least_load(const std::vector<Candidate>& c, std::uint64_t, std::mt19937_64&) {
+    std::optional<std::size_t> unmeasured;
     std::size_t best = 0;
     for (std::size_t i = 0; i < c.size(); ++i) {
-        if (!c[i].predicted_ms) return least_outstanding(c, turn, rng);
-        if (*c[i].predicted_ms / c[i].weight < *c[best].predicted_ms / c[best].weight) best = i;
+        if (!c[i].predicted_ms) {
+            if (!unmeasured || c[i].outstanding / c[i].weight < c[*unmeasured].outstanding / c[*unmeasured].weight) unmeasured = i;
+        } else if (!c[best].predicted_ms || *c[i].predicted_ms / c[i].weight < *c[best].predicted_ms / c[best].weight) {
+            best = i;
+        }
     }
-    return best;
+    return unmeasured.value_or(best);
 }
 
 // In turn, whatever their load: the baseline others are measured against.
