@@ -284,8 +284,14 @@ private:
         finished_ = true;
         std::vector<GuardedTier*> candidates{route_.tiers[position]};
         candidates.insert(candidates.end(), route_.fallbacks[position].begin(), route_.fallbacks[position].end());
+        bool cut_in_a_call = false;
         for (GuardedTier* tier : candidates) {
-            if (tier != candidates.front() && co_await reuse(tier)) co_return;
+            if (tier != candidates.front()) {
+                // Only text can be continued (as a prefill); a tool call half sent cannot, and starting over would repeat it.
+                cut_in_a_call = stream_.committed() && stream_.text_sent().empty();
+                if (cut_in_a_call) break;
+                if (co_await reuse(tier)) co_return;
+            }
             std::optional<core::Query> continuation;
             if (!stream_.text_sent().empty()) continuation = core::continued_query(query_, stream_.text_sent(), stream_.tokens_sent());
             const core::Query& query = continuation ? *continuation : query_;
@@ -320,8 +326,9 @@ private:
             co_await keep_rejected_or_fail();
             co_return;
         }
-        Json error = core::openai_error("the answer broke off after " + std::to_string(stream_.tokens_sent()) +
-                                            " tokens and no tier was left to continue it: " + trace_.attempts.back().error,
+        const std::string why = cut_in_a_call ? " tokens, in a tool call, which another tier cannot continue and must not start over: "
+                                              : " tokens and no tier was left to continue it: ";
+        Json error = core::openai_error("the answer broke off after " + std::to_string(stream_.tokens_sent()) + why + trace_.attempts.back().error,
                                         "upstream_error", "stream_broken");
         trace_.stopped = "failed";
         error["hiro"] = trace_.json();

@@ -9,6 +9,7 @@
 //   fake_upstream PORT record FILE            answer "recorded" and append each request body to FILE (one JSON per line)
 //   fake_upstream PORT tool                   answer with a call of the tool `weather` (whole, or streamed in pieces)
 //   fake_upstream PORT break TOKENS           stream TOKENS tokens, then close the connection mid-answer
+//   fake_upstream PORT tool-break             stream the start of a call of `weather`, then close the connection mid-call
 // GET /health always answers 200 so that tests can wait for it; GET /connections
 // says how many client connections are open: {"open": N}.
 #include <boost/asio.hpp>
@@ -110,7 +111,8 @@ std::string stream_tail(const Mode& mode, bool chat, const json& request) {
 // A call of `weather`, with logprobs over its tokens when asked (as llama-server reports them).
 json tool_call() { return {{"id", "call_fake1"}, {"type", "function"}, {"function", {{"name", "weather"}, {"arguments", R"({"city":"Paris"})"}}}}; }
 
-std::string tool_answer(const json& request) {
+// cut: the stream ends (the connection closes) in the middle of the call's arguments.
+std::string tool_answer(const json& request, bool cut = false) {
     const bool logprobs = request.value("logprobs", false);
     json choice = {{"index", 0}, {"message", {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", {tool_call()}}}}, {"finish_reason", "tool_calls"}};
     if (logprobs) choice["logprobs"] = {{"content", {{{"token", "<call>"}, {"logprob", -0.25}, {"top_logprobs", json::array()}}}}};
@@ -125,6 +127,7 @@ std::string tool_answer(const json& request) {
     out += chunk_of({{"role", "assistant"}, {"content", nullptr}}, nullptr);
     out += chunk_of({{"tool_calls", {{{"index", 0}, {"id", "call_fake1"}, {"type", "function"}, {"function", {{"name", "weather"}, {"arguments", ""}}}}}}}, nullptr);
     out += chunk_of({{"tool_calls", {{{"index", 0}, {"function", {{"arguments", R"({"city":)"}}}}}}}, nullptr);
+    if (cut) return out;
     out += chunk_of({{"tool_calls", {{{"index", 0}, {"function", {{"arguments", R"("Paris"})"}}}}}}}, nullptr);
     out += chunk_of(json::object(), "tool_calls");
     if (request.contains("stream_options")) out += event({{"id", "fake-tool"}, {"choices", json::array()}, {"usage", usage(3)}});
@@ -189,6 +192,9 @@ asio::awaitable<void> serve(tcp::socket socket, const Mode& mode) {
                 co_return;  // the connection closes with the answer unfinished
             } else if (mode.name == "tool") {
                 co_await write(socket, tool_answer(request));
+            } else if (mode.name == "tool-break") {
+                co_await write(socket, tool_answer(request, true));
+                co_return;  // the connection closes in the middle of the call
             } else if (mode.name == "record") {
                 std::ofstream(mode.record_path, std::ios::app) << req.body() << "\n";
                 co_await drip(socket, one_token, chat, request);

@@ -175,6 +175,26 @@ TEST_F(GatewayTest, StreamThatBreaksWithNoTierLeftEndsWithAnErrorEvent) {
     EXPECT_THAT(rest.last["error"]["message"].get<std::string>(), HasSubstr("no tier was left"));
 }
 
+// A tool call cut off mid-stream cannot be continued, and asking again would
+// make the call twice: the stream ends with an error, on a fallback tier as
+// on another endpoint of the same tier, and nothing else is asked.
+TEST_F(GatewayTest, AToolCallCutOffMidStreamEndsTheStreamInsteadOfRepeatingTheCall) {
+    const int cut = start_fake({"tool-break"});
+    const auto recorded = dir_.file("second.jsonl");
+    const int second = start_fake({"record", recorded});
+    start_hiro("tiers:\n" + tier_at("caller", cut, ", fallback: [spare]") + tier_at("spare", second) +
+               "  - {name: pool, balance: round_robin, endpoints: [{base_url: 'http://127.0.0.1:" + std::to_string(cut) +
+               "/v1'}, {base_url: 'http://127.0.0.1:" + std::to_string(second) + "/v1'}]}\n");
+    for (const std::string model : {"caller", "pool"}) {
+        StreamReader reader("-X POST " + url("/v1/chat/completions") + " -d '" + chat(model, 8, true) + "'");
+        const StreamResult result = read_stream(reader);
+        EXPECT_TRUE(result.done) << model;
+        ASSERT_TRUE(result.last.contains("error")) << model << ": " << result.last.dump();
+        EXPECT_EQ(result.last["error"]["code"], "stream_broken") << model;
+    }
+    EXPECT_TRUE(json_lines(recorded).empty()) << "the call was sent again";
+}
+
 TEST_F(GatewayTest, HangingUpstreamTimesOutAndTheCascadeEscalates) {
     const int hang = start_fake({"hang"});
     start_hiro("tiers:\n  - {name: stuck, kind: openai, base_url: 'http://127.0.0.1:" + std::to_string(hang) +
