@@ -85,7 +85,7 @@ KeyLimits parse_key_limits(const Section& l, KeyLimits base) {
 }
 
 SharedState parse_state(const Section& s) {
-    s.allow_only({"redis", "on_unavailable", "timeout_ms", "share_breakers"});
+    s.allow_only({"redis", "password_env", "on_unavailable", "timeout_ms", "share_breakers"});
     SharedState state;
     state.redis_url = s.require<std::string>("redis", "a URL redis://HOST:PORT/DB");
     try {
@@ -102,6 +102,7 @@ SharedState parse_state(const Section& s) {
     if (!(timeout >= 1)) s.fail(s.key("timeout_ms") + " must be at least 1");
     state.timeout = ms(timeout);
     state.share_breakers = s.get<bool>("share_breakers", "true or false", false);
+    state.redis_password = s.secret("password", "password_env");
     return state;
 }
 

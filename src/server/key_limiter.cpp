@@ -75,7 +75,9 @@ Json period_json(const PeriodUsage& u) {
 KeyLimiter::KeyLimiter(std::map<std::string, KeyLimits> limits, const SharedState& state, Metrics& metrics)
     : limits_(std::move(limits)), state_(state), metrics_(metrics) {
     if (!state_.redis_url.empty()) {
-        redis_ = std::make_shared<RedisConnections>(parse_redis_url(state_.redis_url), state_.timeout, RedisLimitStore::handshake());
+        RedisAddress address = parse_redis_url(state_.redis_url);
+        address.password = state_.redis_password;
+        redis_ = std::make_shared<RedisConnections>(std::move(address), state_.timeout, RedisLimitStore::handshake());
         shared_ = std::make_unique<RedisLimitStore>(redis_);
     }
     std::random_device random;

@@ -24,6 +24,7 @@ struct KeyLimits {
 // `state:` in the config: where limits live when replicas share them.
 struct SharedState {
     std::string redis_url;  // empty: each process keeps its own
+    std::string redis_password;  // Redis's requirepass (from password_env), sent with AUTH
     bool fail_open = true;  // Redis unreachable: per-process limits (open) or 503 (closed)
     std::chrono::milliseconds timeout{100};  // the longest a Redis call may delay a request
     bool share_breakers = false;  // a tier's circuit opened by one replica is skipped by all

@@ -99,6 +99,7 @@ RedisConnection::RedisConnection(asio::io_context& ioc, RedisAddress address, st
                                  std::vector<std::vector<std::string>> handshake)
     : ioc_(ioc), address_(std::move(address)), timeout_(timeout), handshake_(std::move(handshake)), connect_timer_(ioc) {
     if (address_.db != 0) handshake_.insert(handshake_.begin(), {"SELECT", std::to_string(address_.db)});
+    if (!address_.password.empty()) handshake_.insert(handshake_.begin(), {"AUTH", address_.password});
 }
 
 RedisConnection::~RedisConnection() {

@@ -26,7 +26,8 @@ struct RedisAddress {
     std::string host;
     int port = 6379;
     int db = 0;
-    std::string url;  // as configured, for messages
+    std::string url;       // as configured, for messages
+    std::string password;  // sent with AUTH first on every connection (empty: none)
 };
 // Throws an invalid_input core::Error saying what is wrong with `url`.
 RedisAddress parse_redis_url(const std::string& url);

@@ -76,7 +76,7 @@ limits:
   max_inflight: 7
   drain_timeout_ms: 1500
   per_key: {requests_per_minute: 60, budget_usd_per_day: 1.5, reserve_completion_tokens: 256}
-state: {redis: 'redis://127.0.0.1:6390/2', on_unavailable: closed, timeout_ms: 40}
+state: {redis: 'redis://127.0.0.1:6390/2', password_env: HIRO_CONFIG_TEST_KEY, on_unavailable: closed, timeout_ms: 40}
 tiers:
   - name: edge
     kind: local
@@ -120,6 +120,7 @@ policies:
     EXPECT_EQ(c.state.redis_url, "redis://127.0.0.1:6390/2");
     EXPECT_FALSE(c.state.fail_open);
     EXPECT_EQ(c.state.timeout.count(), 40);
+    EXPECT_EQ(c.state.redis_password, "sk-abc");
     EXPECT_EQ(c.max_inflight, 7);
     EXPECT_EQ(c.drain_timeout.count(), 1500);
     ASSERT_EQ(c.tiers.size(), 2u);

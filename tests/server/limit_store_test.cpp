@@ -185,6 +185,19 @@ TEST(RedisConnection, SaysWhyRedisIsUnavailableAndComesBack) {
     EXPECT_TRUE(back) << "a restarted Redis is used again within 2 s";
 }
 
+TEST(RedisConnection, AuthenticatesWithThePasswordRedisRequires) {
+    boost::asio::io_context ioc;
+    test::RedisProcess redis({"--requirepass", "s3cret"});
+    RedisAddress address = parse_redis_url(redis.url(2));
+    RedisConnection anonymous(ioc, address, std::chrono::milliseconds(500));
+    EXPECT_THAT([&] { backends::run_blocking(ioc, anonymous.call({"PING"})); },
+                ::testing::ThrowsMessage<StoreUnavailable>(HasSubstr("NOAUTH Authentication required")));
+    address.password = "s3cret";
+    RedisConnection authenticated(ioc, address, std::chrono::milliseconds(500));
+    EXPECT_EQ(backends::run_blocking(ioc, authenticated.call({"SET", "k", "v"})), "OK");
+    EXPECT_EQ(redis.cli("-a s3cret --no-auth-warning -n 2 GET k"), "v\n") << "SELECT 2 came after AUTH";
+}
+
 TEST(RedisUrl, NamesWhatIsWrong) {
     const auto a = parse_redis_url("redis://10.0.0.5:6380/4");
     EXPECT_EQ(a.host, "10.0.0.5");
