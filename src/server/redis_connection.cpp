@@ -226,9 +226,9 @@ Task<Json> RedisConnection::call(std::vector<std::string> args) {
         co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         waiters_.erase(mine);
         if (state_ == State::connecting && ec == asio::error::operation_aborted) throw boost::system::system_error(ec);  // the caller gave up
-        if (state_ != State::up) throw StoreUnavailable(unavailable(state_ == State::down ? last_error_ : "still connecting after " +
-                                                                                                         std::to_string(timeout_.count()) + " ms"));
+        if (state_ == State::connecting) throw StoreUnavailable(unavailable("still connecting after " + std::to_string(timeout_.count()) + " ms"));
     }
+    if (state_ != State::up) throw StoreUnavailable(unavailable(last_error_));  // e.g. the connection failed at once (no descriptor left)
     auto pending = std::make_shared<Pending>(ioc_);
     pending->timer.expires_after(timeout_);
     auto* privdata = new std::shared_ptr<Pending>(pending);
