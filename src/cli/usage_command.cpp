@@ -53,7 +53,7 @@ void add_usage_command(CLI::App& app) {
         boost::asio::io_context ioc;
         const core::Json usage = backends::run_blocking(ioc, limiter.usage());
         limiter.close();
-        if (usage["store"] != c.state.redis_url) throw core::Error(core::ErrorCode::upstream, usage["store"].get<std::string>());
+        if (usage.contains("store_error")) throw core::Error(core::ErrorCode::upstream, usage["store_error"].get<std::string>());
         if (*json) {
             std::cout << usage.dump(2) << "\n";
         } else {

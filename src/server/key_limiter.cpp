@@ -171,22 +171,22 @@ Task<void> KeyLimiter::settle_shared(Reservation held, Demand used) {
 Task<Json> KeyLimiter::usage() {
     const Periods p = periods_now();
     Json keys = Json::array();
-    std::string store = shared_ ? shared_->address().url : "this process";
+    std::string store_error;
     for (const auto& [name, limits] : limits_) {
         std::vector<PeriodUsage> periods;
-        bool from_shared = false;
-        if (shared_) {
+        if (shared_ && store_error.empty()) {
             try {
                 periods = co_await shared_->usage(name, p);
-                from_shared = true;
             } catch (const StoreUnavailable& e) {
-                store = std::string(e.what()) + "; showing this process's own count";
+                store_error = e.what();
             }
         }
-        if (!from_shared) periods = local_.usage_now(name, p);
+        if (periods.empty()) periods = local_.usage_now(name, p);
         keys.push_back({{"key", name}, {"limits", limits_json(limits)}, {"day", period_json(periods.at(0))}, {"month", period_json(periods.at(1))}});
     }
-    co_return Json{{"object", "usage"}, {"store", store}, {"keys", std::move(keys)}};
+    Json usage = {{"object", "usage"}, {"store", shared_ && store_error.empty() ? shared_->address().url : "this process"}, {"keys", std::move(keys)}};
+    if (!store_error.empty()) usage["store_error"] = store_error;  // the counts are this replica's own
+    co_return usage;
 }
 
 std::map<std::string, KeyLimits> limits_by_key(const GatewayConfig& config) {
