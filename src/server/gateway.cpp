@@ -94,6 +94,10 @@ Gateway::Gateway(GatewayConfig config)
 }
 
 
+void Gateway::start(const boost::asio::any_io_executor& executor) {
+    if (shared_breakers_) shared_breakers_->start(executor);
+}
+
 void Gateway::stop() {
     for (auto& [_, tier] : tiers_) tier->tier().stop();
     limiter_.close();
@@ -158,7 +162,6 @@ std::string Gateway::readiness_json(bool& ready) const {
 
 Task<void> Gateway::handle(const GatewayRequest& request, ClientStream& client) {
     const auto start = std::chrono::steady_clock::now();
-    if (shared_breakers_) shared_breakers_->start(co_await boost::asio::this_coro::executor);
     const std::string path = request.target.substr(0, request.target.find('?'));
     std::optional<CorsStream> cors;
     if (cors_allowed(request.origin)) cors.emplace(client, request.origin);
@@ -289,13 +292,15 @@ Task<void> Gateway::handle_completion(const GatewayRequest& request, ClientStrea
     } catch (const boost::system::system_error&) {
         cut_off = std::current_exception();
     }
-    if (cut_off) {
-        // The client went away: what the tiers billed is unknown, so the worst case stays charged.
-        limiter_.settle(executor, *held, held->reserved);
-        std::rethrow_exception(cut_off);
-    }
+    if (cut_off) charge_worst_case(executor, *held, cut_off);
     metrics_.observe("hiro_request_duration_seconds", {route->second.name}, ms_since(start) / 1000.0);
     limiter_.settle(executor, *held, used_by(*outcome.trace));
+}
+
+void Gateway::charge_worst_case(const boost::asio::any_io_executor& executor, const Reservation& held, std::exception_ptr cut_off) {
+    // The client went away: what the tier billed is unknown, so the worst case stays charged.
+    limiter_.settle(executor, held, held.reserved);
+    std::rethrow_exception(cut_off);
 }
 
 Task<bool> Gateway::admit(ClientStream& client, const std::string& key, const Demand& worst, std::optional<Reservation>& held) {
@@ -339,13 +344,18 @@ Task<void> Gateway::handle_embeddings(const GatewayRequest& request, ClientStrea
     const auto input_bound = static_cast<std::int64_t>(request.body.size());  // bytes bound a byte-level vocabulary's tokens
     const Demand worst{input_bound, tier->second->settings().spec.price.cost(input_bound, 0)};
     if (!co_await admit(client, outcome.key, worst, held)) co_return;
+    const auto executor = co_await boost::asio::this_coro::executor;
     std::optional<backends::TierFailure> failure;
+    std::exception_ptr cut_off;
     std::string answer;
     try {
         answer = co_await tier->second->tier().embed(body);
     } catch (const backends::TierFailure& f) {
         failure.emplace(f);
+    } catch (const boost::system::system_error&) {
+        cut_off = std::current_exception();
     }
+    if (cut_off) charge_worst_case(executor, *held, cut_off);
     Demand used;
     if (!failure) {
         const Json parsed = Json::parse(answer, nullptr, false);
@@ -355,7 +365,7 @@ Task<void> Gateway::handle_embeddings(const GatewayRequest& request, ClientStrea
         }
         used.usd = tier->second->settings().spec.price.cost(used.tokens, 0);
     }
-    limiter_.settle(co_await boost::asio::this_coro::executor, *held, used);
+    limiter_.settle(executor, *held, used);
     if (failure) {
         const bool client_error = failure->kind() == backends::FailureKind::client_error;
         std::string error = client_error && Json::accept(failure->body()) ? failure->body() : core::openai_error(failure->what(), "upstream_error").dump();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <exception>
 #include <map>
 #include <memory>
 #include <optional>
@@ -52,6 +53,8 @@ public:
     int inflight() const { return inflight_.load(); }
     const GatewayConfig& config() const { return config_; }
     Metrics& metrics() { return metrics_; }
+    // Starts what runs beside the requests (the shared breakers' poll) on `executor`; once, before serving.
+    void start(const boost::asio::any_io_executor& executor);
     // Stops the tiers' own threads (local decoding) and closes the limit
     // store's connections once the I/O threads have stopped, before their
     // contexts (and the requests in them) are destroyed.
@@ -70,6 +73,8 @@ private:
     Task<void> handle_usage(ClientStream& client, const Outcome& outcome);
     // Admission by the key's limits; false (and the refusal sent) if refused.
     Task<bool> admit(ClientStream& client, const std::string& key, const Demand& worst, std::optional<Reservation>& held);
+    // A request cut off by its client keeps its worst case charged; rethrows `cut_off`.
+    [[noreturn]] void charge_worst_case(const boost::asio::any_io_executor& executor, const Reservation& held, std::exception_ptr cut_off);
     bool authorized(const std::string& authorization, Outcome& outcome) const;
     bool cors_allowed(const std::string& origin) const;
     std::string models_json() const;

@@ -122,6 +122,7 @@ void HttpServer::run() {
         drain();
     });
     for (auto& acceptor : acceptors_) asio::co_spawn(acceptor->get_executor(), accept(*acceptor), asio::detached);
+    gateway_.start(contexts_[0]->get_executor());
     spdlog::info("hiro serving on http://{}:{} with {} I/O threads", gateway_.config().host, port(), contexts_.size());
     std::vector<std::thread> threads;
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;

@@ -25,7 +25,7 @@ SharedBreakers::SharedBreakers(std::shared_ptr<RedisConnections> redis, std::map
     : redis_(std::move(redis)), tiers_(std::move(tiers)) {}
 
 void SharedBreakers::start(const asio::any_io_executor& executor) {
-    if (!started_.exchange(true)) asio::co_spawn(executor, poll(), asio::detached);
+    asio::co_spawn(executor, poll(), asio::detached);
 }
 
 void SharedBreakers::publish(const asio::any_io_executor& executor, const std::string& tier, std::chrono::milliseconds cooldown) {

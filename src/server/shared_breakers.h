@@ -1,6 +1,5 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -22,7 +21,7 @@ class SharedBreakers {
 public:
     SharedBreakers(std::shared_ptr<RedisConnections> redis, std::map<std::string, GuardedTier*> tiers);
 
-    // Starts polling on `executor`'s I/O thread; later calls do nothing.
+    // Starts polling on `executor`'s I/O thread (once, when the server starts).
     void start(const boost::asio::any_io_executor& executor);
     // Tells every replica that `tier` failed here: skip it for `cooldown`.
     void publish(const boost::asio::any_io_executor& executor, const std::string& tier, std::chrono::milliseconds cooldown);
@@ -33,7 +32,6 @@ private:
 
     std::shared_ptr<RedisConnections> redis_;
     std::map<std::string, GuardedTier*> tiers_;
-    std::atomic<bool> started_{false};
 };
 
 }  // namespace hiro::server
