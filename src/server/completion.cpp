@@ -6,7 +6,12 @@
 #include <limits>
 #include <optional>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+
 #include "backends/tier_failure.h"
+#include "server/answer_labeller.h"
 #include "server/answer_stream.h"
 
 namespace hiro::server {
@@ -56,6 +61,14 @@ public:
     const RequestTrace& trace() const { return trace_; }
 
     Task<void> run() {
+        co_await decide_and_answer();
+        if (route_.tuning) hand_to_learner(co_await boost::asio::this_coro::executor);
+    }
+
+    // The request's API key, for feedback on its answer.
+    void set_key(const std::string& key) { key_ = key; }
+
+    Task<void> decide_and_answer() {
         const policy::QueryView view{id_, text_, nullptr};
         policy::Decision& d = decision_;
         for (;;) {
@@ -67,7 +80,10 @@ public:
             }
             const policy::TierSignal signal = co_await ask(step.position);
             d.asked.push_back({step.position, signal});
-            if (finished_) break;  // streamed live: the kept answer is out
+            if (finished_) {  // streamed live: the kept answer is out
+                d.chosen = step.position;
+                break;
+            }
         }
         for (std::size_t i = 0; i + 1 < d.asked.size(); ++i) metrics_.add("hiro_escalations_total", {tier_name(d.asked[i].position)});
         if (finished_) co_return;
@@ -114,6 +130,29 @@ public:
 
 private:
     const std::string& tier_name(std::size_t position) const { return route_.tiers[position]->name(); }
+
+    // An adaptive cascade learns from a query its policy answered cleanly
+    // (every tier it asked answered; no fallback): it is kept for labelling
+    // (and feedback), off the request path, the client having its answer.
+    void hand_to_learner(const boost::asio::any_io_executor& executor) {
+        const policy::Decision& d = decision_;
+        if (trace_.stopped != "confident" && trace_.stopped != "last_tier" && trace_.stopped != "streamed") return;
+        AnsweredQuery q;
+        q.key = key_;
+        q.kept = d.chosen;
+        q.cost_usd = trace_.cost_usd();
+        std::vector<std::string> texts;
+        for (const auto& a : d.asked) {
+            const bool streamed = a.position == d.chosen && !answers_[a.position];
+            if (!answers_[a.position] && !streamed) return;
+            texts.push_back(streamed ? stream_.text_sent() : answers_[a.position]->text);
+            q.confidence.push_back(a.signal.confidence);
+        }
+        if (texts.size() != d.chosen + 1) return;  // a cascade asks 0..kept in order
+        const bool verify = route_.tuning->answered(id_, std::move(q));
+        LabelJob job{route_.tuning, id_, std::move(texts), verify ? route_.tiers[d.chosen + 1] : nullptr, verify ? query_ : core::Query{}};
+        boost::asio::co_spawn(executor, label_answer(std::move(job)), boost::asio::detached);
+    }
 
     Headers headers_for(const std::string& tier) const {
         Headers h{{"x-request-id", id_}};
@@ -177,7 +216,11 @@ private:
             co_return policy::TierSignal{confidence_of_[position], {}, std::nullopt};
         }
         std::optional<double> threshold;
-        if (position < route_.thresholds.size()) threshold = route_.thresholds[position];
+        if (route_.tuning && position + 1 < route_.tiers.size()) {
+            threshold = route_.tuning->cascade().thresholds()[position];  // what it decides with now
+        } else if (position < route_.thresholds.size()) {
+            threshold = route_.thresholds[position];
+        }
         const bool has_next = !kept || !route_.fallbacks[position].empty();
         answers_[position] = co_await buffered(*route_.tiers[position], threshold, kept, has_next);
         if (!answers_[position]) co_return policy::TierSignal{no_confidence, {}, std::nullopt};
@@ -356,14 +399,16 @@ private:
     bool finished_ = false;
     std::optional<double> deadline_ms_;  // the request's latency budget
     std::string task_;                   // what the route's task router predicts the query is
+    std::string key_;                    // the API key's name
     Clock::time_point start_ = Clock::now();
 };
 
 }  // namespace
 
 Task<RequestTrace> answer_completion(core::OpenAIRequest& request, const Route& route, ClientStream& client, Metrics& metrics,
-                                     const std::string& request_id, std::optional<double> deadline_ms) {
+                                     const std::string& request_id, std::optional<double> deadline_ms, const std::string& key) {
     RequestRun run(request, route, client, metrics, request_id, deadline_ms ? deadline_ms : route.deadline_ms);
+    run.set_key(key);
     std::optional<TierFailure> refused;
     std::string internal;
     try {

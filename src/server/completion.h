@@ -18,8 +18,10 @@ namespace hiro::server {
 // 4xx) goes back to the client as it is. With a latency budget (the
 // request's, else the route's), a tier that predicts it cannot answer in time
 // is passed over at once for the next one (an "overflow" in the trace).
+// An adaptive cascade's route keeps each query it answered for learning
+// (labelled in the background; `key`, the API key's name, may give feedback).
 // Takes the request's query (moved from); returns the trace.
 Task<RequestTrace> answer_completion(core::OpenAIRequest& request, const Route& route, ClientStream& client, Metrics& metrics,
-                                     const std::string& request_id, std::optional<double> deadline_ms);
+                                     const std::string& request_id, std::optional<double> deadline_ms, const std::string& key);
 
 }  // namespace hiro::server

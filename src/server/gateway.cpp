@@ -1,5 +1,7 @@
 #include "server/gateway.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <fmt/chrono.h>
 #include <openssl/crypto.h>
@@ -57,6 +59,7 @@ struct InflightCount {
 Gateway::Gateway(GatewayConfig config)
     : config_(std::move(config)), access_log_(config_.access_log), limiter_(limits_by_key(config_), config_.state, metrics_) {
     declare_gateway_metrics(metrics_);
+    declare_tuning_metrics(metrics_);
     for (const auto& t : config_.tiers) {
         tiers_[t.spec.name] = std::make_unique<GuardedTier>(t, backends::make_tier(t.spec), metrics_);
     }
@@ -81,13 +84,20 @@ Gateway::Gateway(GatewayConfig config)
     };
     const std::shared_ptr<const policy::ConfidenceEstimator> default_confidence = policy::make_confidence_estimator("mean_logprob");
     for (const auto& t : config_.tiers) {
-        Route route{t.spec.name, policy::make_policy({"single", {t.spec.name}, {}, {}}), default_confidence, {}, Json::object(), {}, {}, {}, nullptr};
+        Route route{t.spec.name, policy::make_policy({"single", {t.spec.name}, {}, {}}), default_confidence, {}, Json::object(), {}, {}, {}, nullptr, nullptr};
         bind(route);
         routes_[t.spec.name] = std::move(route);
     }
     for (const auto& p : config_.policies) {
-        Route route{p.name, policy::make_policy(p.spec), policy::make_confidence_estimator(p.confidence), p.spec.thresholds, p.defaults, {}, {},
-                    p.deadline_ms, p.task_router};
+        Route route{p.name, nullptr, policy::make_confidence_estimator(p.confidence), p.spec.thresholds, p.defaults, {}, {},
+                    p.deadline_ms, p.task_router, nullptr};
+        if (p.spec.kind == "adaptive_cascade") {
+            std::shared_ptr<policy::AdaptiveCascade> cascade = policy::build_adaptive_cascade(p.spec);
+            route.tuning = start_tuning(p, cascade);
+            route.policy = std::move(cascade);
+        } else {
+            route.policy = policy::make_policy(p.spec);
+        }
         bind(route);
         routes_[p.name] = std::move(route);
     }
@@ -96,6 +106,7 @@ Gateway::Gateway(GatewayConfig config)
 
 void Gateway::start(const boost::asio::any_io_executor& executor) {
     if (shared_breakers_) shared_breakers_->start(executor);
+    for (auto& learner : learners_) boost::asio::co_spawn(executor, tend(learner), boost::asio::detached);
 }
 
 void Gateway::stop() {
@@ -178,7 +189,7 @@ Task<void> Gateway::handle(const GatewayRequest& request, ClientStream& client) 
     if (path != "/health" && path != "/metrics") {
         // Paths hiro does not serve are one series, not one per path a scanner tries.
         const bool known = path == "/ready" || path == "/v1/models" || path == "/v1/chat/completions" || path == "/v1/completions" ||
-                           path == "/v1/embeddings" || path == "/v1/usage";
+                           path == "/v1/embeddings" || path == "/v1/usage" || path == "/v1/feedback";
         metrics_.add("hiro_requests_total", {known ? path : "other", std::to_string(client.status())});
         log_access(request, path, client.status(), ms_since(start), outcome);
     }
@@ -199,6 +210,7 @@ Task<void> Gateway::dispatch(const GatewayRequest& request, const std::string& p
     if (path == "/metrics" && request.method == "GET") {
         metrics_.set("hiro_inflight_requests", inflight_.load());
         publish_endpoint_metrics();
+        for (auto& learner : learners_) learner.tuning->publish_metrics();
         const Headers headers{{"content-type", "text/plain; version=0.0.4"}};
         co_await client.respond(200, headers, metrics_.render());
         co_return;
@@ -207,10 +219,12 @@ Task<void> Gateway::dispatch(const GatewayRequest& request, const std::string& p
     const bool completions = path == "/v1/completions";
     const bool embeddings = path == "/v1/embeddings";
     const bool usage = path == "/v1/usage";
-    if (path != "/v1/models" && !chat && !completions && !embeddings && !usage) {
+    const bool feedback = path == "/v1/feedback";
+    if (path != "/v1/models" && !chat && !completions && !embeddings && !usage && !feedback) {
         co_await respond_error(client, 404,
                                "no such endpoint: " + path +
-                                   " (hiro serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /v1/usage, /health, /ready, /metrics)",
+                                   " (hiro serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/feedback, /v1/models, /v1/usage, /health,"
+                                   " /ready, /metrics)",
                                "invalid_request_error", "not_found");
         co_return;
     }
@@ -229,6 +243,10 @@ Task<void> Gateway::dispatch(const GatewayRequest& request, const std::string& p
     }
     if (request.method != "POST") {
         co_await respond_error(client, 405, path + " takes POST", "invalid_request_error", "method_not_allowed");
+        co_return;
+    }
+    if (feedback) {
+        co_await handle_feedback(request, client, outcome);
         co_return;
     }
     if (draining_) {
@@ -288,7 +306,7 @@ Task<void> Gateway::handle_completion(const GatewayRequest& request, ClientStrea
     const auto start = std::chrono::steady_clock::now();
     std::exception_ptr cut_off;
     try {
-        outcome.trace = co_await answer_completion(parsed, route->second, client, metrics_, next_request_id(), deadline_ms);
+        outcome.trace = co_await answer_completion(parsed, route->second, client, metrics_, next_request_id(), deadline_ms, outcome.key);
     } catch (const boost::system::system_error&) {
         cut_off = std::current_exception();
     }

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "server/access_log.h"
+#include "server/cascade_tuning.h"
+#include "server/learner_state_store.h"
 #include "server/client_stream.h"
 #include "server/gateway_config.h"
 #include "server/guarded_tier.h"
@@ -55,6 +57,9 @@ public:
     Metrics& metrics() { return metrics_; }
     // Starts what runs beside the requests (the shared breakers' poll) on `executor`; once, before serving.
     void start(const boost::asio::any_io_executor& executor);
+    // Learns from the answers still waiting for feedback and persists every
+    // learner's state; run on an I/O thread once the requests have drained.
+    Task<void> save_learners();
     // Stops the tiers' own threads (local decoding) and closes the limit
     // store's connections once the I/O threads have stopped, before their
     // contexts (and the requests in them) are destroyed.
@@ -71,6 +76,7 @@ private:
     Task<void> handle_completion(const GatewayRequest& request, ClientStream& client, bool chat, Outcome& outcome);
     Task<void> handle_embeddings(const GatewayRequest& request, ClientStream& client, Outcome& outcome);
     Task<void> handle_usage(ClientStream& client, const Outcome& outcome);
+    Task<void> handle_feedback(const GatewayRequest& request, ClientStream& client, const Outcome& outcome);
     // Admission by the key's limits; false (and the refusal sent) if refused.
     Task<bool> admit(ClientStream& client, const std::string& key, const Demand& worst, std::optional<Reservation>& held);
     // A request cut off by its client keeps its worst case charged; rethrows `cut_off`.
@@ -89,6 +95,18 @@ private:
     std::map<std::string, Route> routes_;  // policies and tiers, by the name clients use
     KeyLimiter limiter_;
     std::unique_ptr<SharedBreakers> shared_breakers_;  // state.share_breakers
+    // An adaptive cascade's live learning and where its state persists.
+    struct Learner {
+        std::shared_ptr<CascadeTuning> tuning;
+        std::unique_ptr<LearnerStateStore> store;  // null: not persisted
+        std::uint64_t saved_version = 0;
+    };
+    std::vector<Learner> learners_;
+    // Builds a route's tuning, resumed from its saved state file; throws core::Error naming a state that does not fit.
+    std::shared_ptr<CascadeTuning> start_tuning(const PolicySettings& policy, const std::shared_ptr<policy::AdaptiveCascade>& cascade);
+    // Learns from expired answers every second and saves a changed state every save_every_s.
+    Task<void> tend(Learner& learner);
+    Task<void> save(Learner& learner);
     std::atomic<int> inflight_{0};
     std::atomic<bool> draining_{false};
 };

@@ -20,8 +20,40 @@ namespace {
 using core::Error;
 using core::ErrorCode;
 
+TuningSettings parse_tuning(const Section& o) {
+    o.allow_only({"state_file", "state", "match", "embedding_tier", "min_cosine", "feedback_window_s", "save_every_s"});
+    TuningSettings t;
+    t.state_file = o.file("state_file", "a path", false);
+    const auto where = o.get<std::string>("state", "file or redis", t.state_file.empty() ? "" : "file");
+    if (where == "redis") {
+        t.state_in_redis = true;
+    } else if (where != "file" && !where.empty()) {
+        o.fail(o.key("state") + " must be file (with state_file) or redis (with the top-level state.redis), got '" + where + "'");
+    }
+    if (where == "file" && t.state_file.empty()) o.fail(o.key("state") + " is file, but " + o.key("state_file") + " is not set");
+    if (t.state_in_redis && !t.state_file.empty()) o.fail("give " + o.key("state_file") + " or " + o.key("state") + ": redis, not both");
+    t.match = o.get<std::string>("match", "exact, normalized, choice or embedding", t.match);
+    if (t.match == "embedding") {
+        t.embedding_tier = o.require<std::string>("embedding_tier", "the name of a tier that serves embeddings");
+        t.min_cosine = o.get<double>("min_cosine", "a number between -1 and 1", t.min_cosine);
+        if (!(t.min_cosine >= -1 && t.min_cosine <= 1)) o.fail(o.key("min_cosine") + " must be between -1 and 1");
+    } else if (t.match != "exact" && t.match != "normalized" && t.match != "choice") {
+        o.fail(o.key("match") + " must be exact, normalized, choice or embedding, got '" + t.match + "'");
+    } else if (o.has("embedding_tier") || o.has("min_cosine")) {
+        o.fail(o.key("embedding_tier") + " and " + o.key("min_cosine") + " go with match: embedding");
+    }
+    const double window = o.get<double>("feedback_window_s", "a number of seconds", static_cast<double>(t.feedback_window.count()));
+    if (!(window >= 0)) o.fail(o.key("feedback_window_s") + " must be at least 0 (0: learn at once, without waiting for feedback)");
+    t.feedback_window = std::chrono::seconds(static_cast<long>(window));
+    const double save = o.get<double>("save_every_s", "a number of seconds", static_cast<double>(t.save_every.count()));
+    if (!(save >= 1)) o.fail(o.key("save_every_s") + " must be at least 1");
+    t.save_every = std::chrono::seconds(static_cast<long>(save));
+    return t;
+}
+
 PolicySettings parse_policy(const Section& p) {
-    p.allow_only({"name", "kind", "tiers", "thresholds", "params", "file", "confidence", "defaults", "models", "deadline_ms", "task_router"});
+    p.allow_only({"name", "kind", "tiers", "thresholds", "params", "file", "confidence", "defaults", "models", "deadline_ms", "task_router",
+                  "online"});
     PolicySettings s;
     s.name = p.require<std::string>("name", "a string");
     std::string file;
@@ -57,6 +89,10 @@ PolicySettings parse_policy(const Section& p) {
         } catch (const Error& e) {
             p.fail(p.key("task_router") + ": " + e.what());
         }
+    }
+    if (p.has("online")) {
+        if (s.spec.kind != "adaptive_cascade") p.fail(p.key("online") + " configures how an adaptive_cascade learns; this policy is " + s.spec.kind);
+        s.online = parse_tuning(p.child("online"));
     }
     try {
         policy::make_policy(s.spec);
@@ -199,6 +235,12 @@ GatewayConfig parse_config(const std::string& yaml_text, const std::string& sour
                                                                 "', which is no tier: map it with models: {" + t + ": TIER}"
                                                           : ".tiers names an unknown tier '" + t + "'"));
                 }
+            }
+            if (p.online.state_in_redis && c.state.redis_url.empty()) {
+                top.fail(where + ".online.state is redis, but no state.redis is configured (add state: {redis: redis://HOST:PORT/0})");
+            }
+            if (!p.online.embedding_tier.empty() && !names.count(p.online.embedding_tier)) {
+                top.fail(where + ".online.embedding_tier names an unknown tier '" + p.online.embedding_tier + "'");
             }
         }
     }

@@ -26,6 +26,17 @@ struct TierSettings {
     std::chrono::milliseconds breaker_cooldown{30000};
 };
 
+// How an adaptive_cascade route learns while it serves (policies[].online).
+struct TuningSettings {
+    std::string state_file;      // the learner's state persists here ("" = not in a file)
+    bool state_in_redis = false; // ... or in state.redis, under hiro:learner:ROUTE
+    std::string match = "normalized";  // when two answers agree: exact | normalized | choice | embedding
+    std::string embedding_tier;        // match: embedding: the tier that embeds both answers
+    double min_cosine = 0.9;           // match: embedding: agreement is a cosine at least this
+    std::chrono::seconds feedback_window{300};  // how long an answer waits for POST /v1/feedback before it is learned without
+    std::chrono::seconds save_every{5};         // how often a changed state is persisted
+};
+
 struct PolicySettings {
     std::string name;  // what clients put in "model"
     policy::PolicySpec spec;
@@ -33,6 +44,7 @@ struct PolicySettings {
     core::Json defaults = core::Json::object();  // request fields set where the client did not (e.g. temperature: 0)
     std::optional<double> deadline_ms;  // latency budget: a tier predicted to miss it is passed over for the next
     std::shared_ptr<const policy::TaskRouter> task_router;  // capability routing: endpoints tagged with the predicted task
+    TuningSettings online;  // adaptive_cascade only
 };
 
 struct ApiKey {

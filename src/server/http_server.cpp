@@ -99,7 +99,9 @@ Task<void> HttpServer::accept(tcp::acceptor& acceptor) {
 void HttpServer::drain() {
     if (gateway_.inflight() == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
         if (gateway_.inflight() > 0) spdlog::warn("drain timeout: {} requests were still in flight", gateway_.inflight());
-        for (auto& c : contexts_) c->stop();
+        asio::co_spawn(*contexts_[0], gateway_.save_learners(), [this](std::exception_ptr) {
+            for (auto& c : contexts_) c->stop();
+        });
         return;
     }
     drain_timer_.expires_after(std::chrono::milliseconds(20));

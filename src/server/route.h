@@ -9,6 +9,7 @@
 #include "policy/confidence_estimator.h"
 #include "policy/policy.h"
 #include "policy/task_router.h"
+#include "server/cascade_tuning.h"
 #include "server/guarded_tier.h"
 
 namespace hiro::server {
@@ -24,8 +25,9 @@ struct Route {
     core::Json defaults = core::Json::object();  // request fields the policy sets where the client did not
     std::vector<GuardedTier*> tiers;   // parallel to policy->tiers()
     std::vector<std::vector<GuardedTier*>> fallbacks;  // per position: who takes over on failure
-    std::optional<double> deadline_ms;
-    std::shared_ptr<const policy::TaskRouter> task_router;  // sends each query to endpoints tagged with its task  // the latency budget of its requests (a request's x-hiro-deadline-ms overrides it)
+    std::optional<double> deadline_ms;  // the latency budget of its requests (a request's x-hiro-deadline-ms overrides it)
+    std::shared_ptr<const policy::TaskRouter> task_router;  // sends each query to endpoints tagged with its task
+    std::shared_ptr<CascadeTuning> tuning;  // an adaptive cascade's: learns from the queries it answers
 };
 
 }  // namespace hiro::server

@@ -322,3 +322,27 @@ TEST(GatewayConfig, RelativePathsResolveFromTheConfigsFolder) {
 
 }  // namespace
 }  // namespace hiro::server
+
+namespace hiro::server {
+namespace {
+
+TEST(GatewayConfig, OnlineLearningSettingsAreCheckedAndNameWhatIsWrong) {
+    const std::string two = "tiers:\n  - {name: edge, kind: openai, base_url: 'http://127.0.0.1:1/v1'}\n"
+                            "  - {name: cloud, kind: openai, base_url: 'http://127.0.0.1:2/v1'}\n";
+    const std::string adaptive = "policies:\n  - {name: auto, kind: adaptive_cascade, tiers: [edge, cloud], online: ";
+    const auto c = parse_gateway_config(two + adaptive + "{match: choice, feedback_window_s: 60, save_every_s: 2}}\n", "gw.yaml");
+    EXPECT_EQ(c.policies[0].online.match, "choice");
+    EXPECT_EQ(c.policies[0].online.feedback_window.count(), 60);
+    EXPECT_EQ(c.policies[0].online.save_every.count(), 2);
+    EXPECT_THAT(error_of(two + "policies:\n  - {name: c, kind: cascade, tiers: [edge, cloud], thresholds: [-1], online: {}}\n"),
+                HasSubstr("policies[0].online configures how an adaptive_cascade learns; this policy is cascade"));
+    EXPECT_THAT(error_of(two + adaptive + "{state: redis}}\n"), HasSubstr("no state.redis is configured"));
+    EXPECT_THAT(error_of(two + adaptive + "{match: embedding}}\n"), HasSubstr("policies[0].online.embedding_tier"));
+    EXPECT_THAT(error_of(two + adaptive + "{match: embedding, embedding_tier: nope}}\n"), HasSubstr("unknown tier 'nope'"));
+    EXPECT_THAT(error_of(two + adaptive + "{match: fuzzy}}\n"), HasSubstr("must be exact, normalized, choice or embedding"));
+    EXPECT_THAT(error_of(two + adaptive + "{state: file}}\n"), HasSubstr("state_file is not set"));
+    EXPECT_THAT(error_of(two + adaptive + "{epsilon: 0.1}}\n"), HasSubstr("online.epsilon is not a known key"));
+}
+
+}  // namespace
+}  // namespace hiro::server
