@@ -1,6 +1,7 @@
 // hiro hi: Fashion-MNIST hierarchical inference end to end on this machine.
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -12,30 +13,53 @@
 #include "eval/online_report.h"
 #include "eval/svg_chart.h"
 #include "hi/hi_report.h"
+#include "policy/adaptive_cascade.h"
 
 namespace hiro::cli {
 namespace {
 
+namespace fs = std::filesystem;
+
 struct HiArgs {
     hi::HiOptions options;
     double target = 0;
-    std::string json, plot;
+    std::string json, plot, online_plot;
     bool online = false;
 };
 
 // The adaptive cascade on the per-image test outcomes: offload (escalate)
-// or not per image, labels only for offloaded images (plus verification).
-nlohmann::json run_online(const hi::HiReport& report, bool print) {
+// or not per image, labels only for offloaded images (plus verification);
+// started cold on the test stream, and on the test stream followed by the
+// same images with the tiny model degraded (a seeded 40% of its right
+// answers turned wrong), against the threshold of least loss on validation
+// kept fixed. Each replay's regret curve goes to PLOT-stationary.svg and
+// PLOT-drift.svg when a plot path is given.
+nlohmann::json run_online(const hi::HiReport& report, bool print, const std::string& plot) {
+    const std::vector<std::string> chain{"tiny", "remote"};
     eval::OnlineOptions options;
-    options.policy = {"adaptive_cascade", {"tiny", "remote"}, {}, {}};
-    const eval::OnlineReplay replay = eval::replay_online(core::read_outcomes(report.outcome_file), nullptr, options);
-    const eval::OnlineSummary summary = eval::summarize(replay);
-    const std::string stream = "hiro hi's test outcomes " + report.outcome_file;
-    if (print) {
-        std::cout << "\n";
-        eval::print_online_table(std::cout, replay, summary, stream);
+    options.policy = {"adaptive_cascade", chain, {}, {}};
+    const double lambda = policy::build_adaptive_cascade(options.policy)->lambda();
+    options.fixed = eval::fit_fixed_thresholds(core::read_outcomes(report.validation_outcome_file), chain, lambda);
+    const core::OutcomeSet test = core::read_outcomes(report.outcome_file);
+    const core::OutcomeSet degraded = eval::degrade_model(test, "tiny", 0.4, 0);
+    nlohmann::json out;
+    for (const bool drift : {false, true}) {
+        const eval::OnlineReplay replay = eval::replay_online(test, drift ? &degraded : nullptr, options);
+        const eval::OnlineSummary summary = eval::summarize(replay);
+        const std::string stream = "hiro hi's test outcomes" + std::string(drift ? ", then the tiny model degraded (40% of its right answers wrong)" : "") +
+                                   "; fixed: least loss on validation";
+        if (print) {
+            std::cout << "\n";
+            eval::print_online_table(std::cout, replay, summary, stream);
+        }
+        if (!plot.empty()) {
+            const std::string file = fs::path(plot).replace_extension("").string() + (drift ? "-drift.svg" : "-stationary.svg");
+            eval::online_plot(replay, summary, stream).write(file);
+            spdlog::info("wrote {}", file);
+        }
+        out[drift ? "drift" : "stationary"] = eval::online_json(replay, summary, stream);
     }
-    return eval::online_json(replay, summary, stream);
+    return out;
 }
 
 // Two charts side by side: accuracy against mean latency and against device energy.
@@ -73,7 +97,7 @@ void run_hi(HiArgs& args) {
     const hi::HiReport report = hi::run_hi(args.options);
     if (args.json != "-") hi::print_table(std::cout, report);
     nlohmann::json j = hi::to_json(report);
-    if (args.online) j["online"] = run_online(report, args.json != "-");
+    if (args.online) j["online"] = run_online(report, args.json != "-", args.online_plot);
     if (!args.json.empty()) {
         write_json(args.json, j);
         if (args.json != "-") spdlog::info("wrote {}", args.json);
@@ -114,7 +138,9 @@ void add_hi_command(CLI::App& app) {
     cmd->add_flag("--retrain", args->options.retrain, "train again even if the cache holds the models");
     cmd->add_option("--plot-scenario", args->options.plot_scenario, "DEVICE/LINK of the threshold sweep plot (default: the first scenario)");
     cmd->add_flag("--online", args->online, "also stream the test outcomes through a self-tuning cascade tiny -> remote (labels only for "
-                                            "offloaded images, 10% verified) and report its regret (docs/online.md)");
+                                            "offloaded images, 10% verified), started cold, and again with the tiny model degraded "
+                                            "half-way (drift); report regret and recovery against the validation-fitted threshold (docs/online.md)");
+    cmd->add_option("--online-plot", args->online_plot, "with --online: write the regret curves to FILE-stationary.svg and FILE-drift.svg");
     cmd->add_option("--json", args->json, "write the report as JSON to this file ('-' = stdout, no table)");
     cmd->add_option("--plot", args->plot, "write the threshold sweep (accuracy vs latency and vs energy) as SVG to this file");
     cmd->callback([args] { run_hi(*args); });

@@ -101,18 +101,15 @@ SplitSignals signals(const SplitRun& r, const MaxSoftmaxModule& ms, const Top2Lo
     return s;
 }
 
-// Test outcomes as a hiro outcome file (confidence = log calibrated max-softmax)
-// so that `hiro simulate` replays the real per-sample results; and the models'
-// compute per image next to it.
-void write_outcomes(const fs::path& file, const SplitRun& r, const SplitSignals& s, const std::vector<ModelReport>& models,
-                    const ModelCosts& costs, const ScenarioReport& tuned) {
-    // Thresholds as log-probabilities, like the file's confidences; "never" stays finite for YAML.
-    auto log_threshold = [](double p) { return std::min(std::log(p), 10.0); };
+// A split's outcomes as a hiro outcome file (confidence = log calibrated
+// max-softmax), so that `hiro simulate` and `hiro eval` replay the real
+// per-sample results.
+void write_outcomes(const fs::path& file, const std::string& split, const SplitRun& r, const SplitSignals& s) {
     std::ofstream out(file);
     for (std::size_t i = 0; i < s.size(); ++i) {
-        nlohmann::json line{{"id", fmt::format("fashion-mnist-test-{}", i)},
+        nlohmann::json line{{"id", fmt::format("fashion-mnist-{}-{}", split, i)},
                             {"task", "fashion-mnist"},
-                            {"split", "test"},
+                            {"split", split},
                             {"prompt", ""},
                             {"gold", std::to_string(r.tiny.labels[i])}};
         line["models"]["tiny"] = {{"correct", bool(s.tiny_correct[i])}, {"confidence", std::log(s.tiny_confidence[i])}, {"latency_ms", r.tiny_ms[i]}};
@@ -120,6 +117,13 @@ void write_outcomes(const fs::path& file, const SplitRun& r, const SplitSignals&
         line["models"]["tiny-exit"] = {{"correct", bool(s.exit_correct[i])}, {"confidence", std::log(s.exit_confidence[i])}, {"latency_ms", r.exit_ms[i]}};
         out << line.dump() << '\n';
     }
+    if (!out) throw core::Error(core::ErrorCode::io, "cannot write " + file.string());
+}
+
+// The models' compute per image, next to the test outcomes, with the thresholds tuned on validation.
+void write_models_yaml(const fs::path& file, const std::vector<ModelReport>& models, const ModelCosts& costs, const ScenarioReport& tuned) {
+    // Thresholds as log-probabilities, like the file's confidences; "never" stays finite for YAML.
+    auto log_threshold = [](double p) { return std::min(std::log(p), 10.0); };
     std::ofstream yaml(fs::path(file).replace_extension(".models.yaml"));
     yaml << "# Compute per image of the models behind " << file.filename().string() << " (written by hiro hi).\n"
          << "models:\n"
@@ -130,7 +134,7 @@ void write_outcomes(const fs::path& file, const SplitRun& r, const SplitSignals&
          << "# tuned on the validation split for " << tuned.scenario.device << " over " << tuned.scenario.link << "\n"
          << "thresholds: {hi: " << log_threshold(tuned.thresholds.hi) << ", exit: " << log_threshold(tuned.thresholds.ee_exit)
          << ", ee_hi: " << log_threshold(tuned.thresholds.ee_hi) << "}\n";
-    if (!out || !yaml) throw core::Error(core::ErrorCode::io, "cannot write " + file.string());
+    if (!yaml) throw core::Error(core::ErrorCode::io, "cannot write the models file next to " + file.string());
 }
 
 // HI and EE-HI on test over thresholds at 41 quantiles of the validation
@@ -241,8 +245,12 @@ HiReport run_hi(const HiOptions& o) {
         }
         report.scenarios.push_back(std::move(s));
     }
-    report.outcome_file = (cache / fmt::format("fashion_mnist_test-{}-e{}-{}-{}.jsonl", key, o.tiny_epochs, o.remote_epochs, o.exit_epochs)).string();
-    write_outcomes(report.outcome_file, test, test_signals, report.models, costs, report.scenarios.front());
+    const std::string models_key = fmt::format("{}-e{}-{}-{}", key, o.tiny_epochs, o.remote_epochs, o.exit_epochs);
+    report.outcome_file = (cache / ("fashion_mnist_test-" + models_key + ".jsonl")).string();
+    report.validation_outcome_file = (cache / ("fashion_mnist_validation-" + models_key + ".jsonl")).string();
+    write_outcomes(report.outcome_file, "test", test, test_signals);
+    write_models_yaml(report.outcome_file, report.models, costs, report.scenarios.front());
+    write_outcomes(report.validation_outcome_file, "validation", val, val_signals);
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return report;
 }

@@ -63,6 +63,7 @@ struct HiReport {
     core::Scenario sweep_scenario;
     std::vector<SweepPoint> hi_sweep, ee_hi_sweep;
     std::string outcome_file;  // per-sample test outcomes for `hiro simulate`
+    std::string validation_outcome_file;  // the same on the validation split (what thresholds may be fitted on)
     double seconds = 0;
 };
 

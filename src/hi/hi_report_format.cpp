@@ -73,6 +73,7 @@ void print_table(std::ostream& out, const HiReport& r) {
         fmt::print(out, "  => {}\n", verdict(s));
     }
     fmt::print(out, "\nper-sample test outcomes for `hiro simulate`: {}\n", r.outcome_file);
+    fmt::print(out, "the same on the validation split: {}\n", r.validation_outcome_file);
 }
 
 nlohmann::json to_json(const HiReport& r) {
@@ -106,6 +107,7 @@ nlohmann::json to_json(const HiReport& r) {
     };
     j["sweep"] = {{"device", r.sweep_scenario.device}, {"link", r.sweep_scenario.link}, {"split", "test"}, {"hi", sweep(r.hi_sweep)}, {"ee_hi", sweep(r.ee_hi_sweep)}};
     j["outcome_file"] = r.outcome_file;
+    j["validation_outcome_file"] = r.validation_outcome_file;
     j["seconds"] = r.seconds;
     return j;
 }

@@ -31,14 +31,23 @@ TEST(HiCommand, TrainsReportsAndFeedsTheSimulator) {
 
     // A second run loads the cached GGUF models instead of training; --online
     // streams the same test outcomes through a self-tuning cascade.
-    r = run_command(hiro("hi" + small + " --online --json " + dir.file("again.json")));
+    // streams the same test outcomes through a self-tuning cascade, then again
+    // with the tiny model degraded half-way, against the validation-fitted threshold.
+    r = run_command(hiro("hi" + small + " --online --json " + dir.file("again.json") + " --online-plot " + dir.file("online.svg")));
     ASSERT_EQ(r.exit_code, 0) << r.out;
     const auto again = nlohmann::json::parse(read_text(dir.file("again.json")));
     EXPECT_EQ(again["models"][0]["trained"], false);
     EXPECT_EQ(again["models"][1]["test_accuracy"], j["models"][1]["test_accuracy"]);
     EXPECT_THAT(r.out, HasSubstr("online exp_weights cascade tiny -> remote on hiro hi's test outcomes"));
-    ASSERT_EQ(again["online"]["checkpoints"].size(), 4u);
-    EXPECT_LT(again["online"]["checkpoints"][3]["regret_per_query"].get<double>(), again["online"]["checkpoints"][0]["regret_per_query"].get<double>());
+    const auto& stationary = again["online"]["stationary"];
+    ASSERT_EQ(stationary["checkpoints"].size(), 4u);
+    EXPECT_LT(stationary["checkpoints"][3]["regret_per_query"].get<double>(), stationary["checkpoints"][0]["regret_per_query"].get<double>());
+    EXPECT_EQ(stationary["fixed"]["thresholds"].size(), 1u) << "the threshold of least loss on the validation outcomes";
+    EXPECT_TRUE(std::filesystem::exists(again["validation_outcome_file"].get<std::string>()));
+    const auto& after = again["online"]["drift"]["after_switch"];
+    EXPECT_LT(after["loss"].get<double>(), after["fixed_loss"].get<double>()) << "after the tiny model degrades, learning beats the fixed threshold";
+    EXPECT_THAT(read_text(dir.file("online-drift.svg")), HasSubstr("drift after query"));
+    EXPECT_THAT(read_text(dir.file("online-stationary.svg")), HasSubstr("<svg"));
 
     // hiro simulate replays the per-sample test outcomes hiro hi wrote.
     r = run_command(hiro("simulate " + j["outcome_file"].get<std::string>() + " --devices 20 --samples 20000 --device pi --link wifi"));
