@@ -186,14 +186,50 @@ nlohmann::json online_json(const OnlineReplay& replay, const OnlineSummary& s, c
     return j;
 }
 
+namespace {
+
+// Mean over orders of the per-query `losses` in consecutive full windows of `width` queries, from query `from`.
+std::vector<std::pair<double, double>> window_means(const OnlineReplay& replay, const std::vector<double> OnlineRun::*losses, std::size_t from,
+                                                    std::size_t width) {
+    std::vector<std::pair<double, double>> curve;
+    for (std::size_t start = 0;; start += width) {
+        double sum = 0.0;
+        std::size_t count = 0;
+        for (const auto& run : replay.runs) {
+            const auto& l = run.*losses;
+            for (std::size_t i = start; i < std::min(start + width, l.size()); ++i, ++count) sum += l[i];
+        }
+        if (count < width * replay.runs.size()) break;  // a last, partial window would be noise
+        curve.emplace_back(static_cast<double>(from + start + width), sum / static_cast<double>(count));
+    }
+    return curve;
+}
+
+}  // namespace
+
 SvgChart online_plot(const OnlineReplay& replay, const OnlineSummary& s, const std::string& stream) {
-    SvgChart chart(fmt::format("Online {} cascade: regret per query", replay.learner), "queries seen (t)",
-                   "R(t)/t vs best fixed thresholds in hindsight");
+    const std::string setting = fmt::format("{}: feedback {}, lambda {}, mean of {} seeded orders", fmt::join(replay.tiers, " -> "),
+                                            to_string(replay.feedback), replay.lambda, replay.runs.size());
+    if (replay.switch_at == 0) {
+        SvgChart chart(fmt::format("Online {} cascade: regret per query", replay.learner), "queries seen (t)",
+                       "R(t)/t vs best fixed thresholds in hindsight");
+        chart.add_note(stream);
+        chart.add_note(setting);
+        chart.add_line(s.regret_curve, fmt::format("{} ({})", replay.learner, to_string(replay.feedback)), "#d62728");
+        chart.add_line({{0.0, 0.0}, {static_cast<double>(replay.queries), 0.0}}, "no regret", "#999999");
+        return chart;
+    }
+    // Drift: how fast the loss recovers, next to thresholds that cannot move.
+    const std::size_t width = std::max<std::size_t>(1, replay.queries / trajectory_points);
+    SvgChart chart(fmt::format("Online {} cascade under drift: loss per query", replay.learner), "queries seen (t)",
+                   fmt::format("mean loss over windows of {} queries", width));
     chart.add_note(stream);
-    chart.add_note(fmt::format("{}: feedback {}, lambda {}, mean of {} seeded orders{}", fmt::join(replay.tiers, " -> "), to_string(replay.feedback),
-                               replay.lambda, replay.runs.size(), replay.switch_at ? fmt::format("; drift after query {}", replay.switch_at) : ""));
-    chart.add_line(s.regret_curve, fmt::format("{} ({})", replay.learner, to_string(replay.feedback)), "#d62728");
-    chart.add_line({{0.0, 0.0}, {static_cast<double>(replay.queries), 0.0}}, "no regret", "#999999");
+    chart.add_note(setting + fmt::format("; drift after query {}", replay.switch_at));
+    chart.add_line(window_means(replay, &OnlineRun::loss, 0, width), fmt::format("online {} ({})", replay.learner, to_string(replay.feedback)),
+                   "#d62728");
+    if (replay.fixed) chart.add_line(window_means(replay, &OnlineRun::fixed_loss, 0, width), "fixed thresholds " + thresholds_text(*replay.fixed), "#1f77b4");
+    chart.add_line(window_means(replay, &OnlineRun::best_after_switch_loss, replay.switch_at, width),
+                   "best fixed for the new regime (hindsight) " + thresholds_text(replay.runs.front().best_after_switch.thresholds), "#2ca02c");
     return chart;
 }
 

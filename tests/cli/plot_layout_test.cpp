@@ -93,6 +93,9 @@ TEST(PlotLayout, EvalCalibrateAndRouterTrain) {
                              " --chain llama3.2-3b,llama3.1-70b,llama3.1-405b --target 'accuracy>=0.93'",
                          dir, "calibrate_cv.svg");
     expect_clean_plot_of("eval " + outcome_file("mmlu_llama_test.jsonl") + " --online --chain llama3.1-8b,llama3.1-405b --seeds 2", dir, "online.svg");
+    expect_clean_plot_of("eval " + outcome_file("mmlu_llama_test.jsonl") + " --online --chain llama3.1-8b,llama3.1-405b --seeds 2 --drift degrade:0.4 --train " +
+                             outcome_file("mmlu_llama_train.jsonl"),
+                         dir, "online_drift.svg");
     expect_clean_plot_of("router train --data " + outcome_file("mmlu_llama_train.jsonl") + " --test " + outcome_file("mmlu_llama_test.jsonl") +
                              " --models llama3.1-8b,llama3.1-70b,llama3.1-405b",
                          dir, "router.svg");
