@@ -139,3 +139,17 @@ TEST_F(AdaptiveServingTest, VerificationAsksTheNextTierInTheBackgroundAndCountsI
 
 }  // namespace
 }  // namespace hiro::test
+
+namespace hiro::test {
+namespace {
+
+TEST_F(AdaptiveServingTest, VerificationCanCompareAnswersByTheirEmbeddings) {
+    // The small tier embeds both answers (stories260K's mean hidden state); a cosine of -1 always agrees.
+    start_adaptive("{feedback_window_s: 0, match: embedding, embedding_tier: small, min_cosine: -1}", 1.0);
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(ask(i).status, 200);
+    ASSERT_TRUE(eventually([&] { return metric(R"(hiro_verifications_total{route="auto",result="agreed"})") == 3; })) << get("/metrics").body;
+    EXPECT_EQ(metric(R"(hiro_verifications_total{route="auto",result="failed"})"), -1);
+}
+
+}  // namespace
+}  // namespace hiro::test
