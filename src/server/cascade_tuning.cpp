@@ -68,6 +68,15 @@ void CascadeTuning::learn_expired(std::chrono::steady_clock::time_point now) {
     }
 }
 
+void CascadeTuning::learn_all() {
+    std::lock_guard lock(mutex_);
+    for (auto& [_, q] : waiting_) {
+        if (!q.learned) learn(q);
+    }
+    waiting_.clear();
+    arrival_.clear();
+}
+
 std::uint64_t CascadeTuning::version() const {
     std::lock_guard lock(mutex_);
     return version_;

@@ -72,6 +72,8 @@ public:
 
     // Learns from the labelled queries whose feedback window ended.
     void learn_expired(std::chrono::steady_clock::time_point now);
+    // Learns from every query still waiting, with the labels it has (at shutdown).
+    void learn_all();
     // Grows with every observation: a state to persist differs from the last saved one.
     std::uint64_t version() const;
     // The learner's thresholds, as gauges.

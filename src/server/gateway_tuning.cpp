@@ -92,7 +92,7 @@ Task<void> Gateway::save(Learner& learner) {
 
 Task<void> Gateway::save_learners() {
     for (auto& learner : learners_) {
-        learner.tuning->learn_expired(std::chrono::steady_clock::time_point::max());
+        learner.tuning->learn_all();
         co_await save(learner);
     }
 }

@@ -65,6 +65,13 @@ TEST(CascadeTuning, FeedbackIsTakenOnceFromTheKeyThatAskedAndAnswersWaitForItUnt
     EXPECT_EQ(t.tuning->version(), 2u);
     t.tuning->learn_expired(std::chrono::steady_clock::time_point::max());  // the window ends: learned without feedback
     EXPECT_EQ(t.tuning->version(), 3u);
+    AnsweredQuery verifying;
+    verifying.confidence = {-0.3};
+    t.tuning->answered("e", verifying);
+    t.tuning->learn_expired(std::chrono::steady_clock::time_point::max());
+    EXPECT_EQ(t.tuning->version(), 3u) << "a query being verified waits for its label";
+    t.tuning->learn_all();  // shutting down: learned with what is known
+    EXPECT_EQ(t.tuning->version(), 4u);
     EXPECT_EQ(t.tuning->feedback("a", "team-a", false, 1.0), Verdict::unknown) << "gone once its window ended";
 }
 
