@@ -101,7 +101,8 @@ void add_serve_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand("serve", "Serve an OpenAI-compatible gateway that cascades and routes across tiers");
     cmd->footer(
         "Serve POST /v1/chat/completions and /v1/completions (stream: true as Server-Sent Events ending in [DONE]),\n"
-        "/v1/embeddings, GET /v1/models, /health (liveness), /ready (per-tier readiness) and /metrics (Prometheus).\n"
+        "/v1/embeddings, /v1/feedback (on an adaptive_cascade's answer), GET /v1/models, /v1/usage (admin keys), /health\n"
+        "(liveness), /ready (per-tier readiness) and /metrics (Prometheus).\n"
         "A request's \"model\" names a tier (answered by it, failing over to its fallbacks) or a policy from the config\n"
         "(e.g. a cascade: the edge tier answers, a bigger tier only when the edge's confidence is below the threshold);\n"
         "without one, default_route. Every other request field reaches OpenAI-compatible tiers as sent, and their answers\n"
@@ -110,7 +111,8 @@ void add_serve_command(CLI::App& app) {
         "thousands wait on slow upstreams without holding a thread; local tiers decode on a compute pool sized to the\n"
         "cores. A tier may be a pool of endpoints (edge boxes), balanced by their load, health-checked and ejected when\n"
         "they fail; with a latency budget (a policy's deadline_ms, or the header x-hiro-deadline-ms) a request predicted\n"
-        "to miss it on the edge goes to the next tier at once. SIGTERM drains requests in flight.\n"
+        "to miss it on the edge goes to the next tier at once. An adaptive_cascade learns its thresholds from what it serves\n"
+        "(agreement, background verification, feedback) and persists them (docs/online.md). SIGTERM drains requests in flight.\n"
         "See deploy/gateway.example.yaml for every config key.\n\n"
         "Without a config file:\n"
         "  hiro serve --tier edge=local:small.gguf --tier big=openai:http://127.0.0.1:8080/v1#qwen --cascade edge,big --threshold -1\n"
