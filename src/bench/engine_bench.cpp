@@ -28,6 +28,7 @@ engine::Generation run(engine::Engine& engine, std::vector<engine::Token> prompt
     request.prompt = std::move(prompt);
     request.params.max_tokens = max_tokens;
     request.ignore_end_of_generation = true;
+    request.cache_prompt = false;  // every run decodes its whole prompt, as llama-bench's
     return engine.generate(request, nullptr, {});
 }
 
@@ -80,6 +81,7 @@ EngineBenchResult run_engine_bench(const EngineBenchOptions& o) {
 
     std::vector<double> pp, ttft, tg;
     const auto rapl_pp_start = read_rapl();
+    const double cpu_pp_start = process_cpu_seconds();
     for (int i = 0; i < o.repetitions; ++i) {
         spdlog::info("hiro: pp{} run {}/{}", o.prompt_tokens, i + 1, o.repetitions);
         const engine::Generation g = run(engine, random_prompt(model, o.prompt_tokens, rng), 1);
@@ -87,6 +89,7 @@ EngineBenchResult run_engine_bench(const EngineBenchOptions& o) {
         ttft.push_back(g.answer.ttft_ms);
     }
     const auto rapl_pp_end = read_rapl();
+    const double cpu_pp_end = process_cpu_seconds();
     for (int i = 0; i < o.repetitions; ++i) {
         spdlog::info("hiro: tg{} run {}/{}", o.gen_tokens, i + 1, o.repetitions);
         // BOS, then gen_tokens + 1 tokens: the first comes from decoding BOS,
@@ -96,6 +99,9 @@ EngineBenchResult run_engine_bench(const EngineBenchOptions& o) {
         for (std::size_t t = 1; t < g.token_ms.size(); ++t) r.itl_ms.push_back(g.token_ms[t] - g.token_ms[t - 1]);
     }
     const auto rapl_tg_end = read_rapl();
+    const double cpu_tg_end = process_cpu_seconds();
+    r.pp_cpu_tokens_per_s = o.prompt_tokens * o.repetitions / (cpu_pp_end - cpu_pp_start);
+    r.tg_cpu_tokens_per_s = (o.gen_tokens + 1) * o.repetitions / (cpu_tg_end - cpu_pp_end);
 
     r.pp_tokens_per_s = spread_of(pp);
     r.tg_tokens_per_s = spread_of(tg);

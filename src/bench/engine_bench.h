@@ -22,6 +22,7 @@ struct EngineBenchOptions {
     int prompt_tokens = 512;
     int gen_tokens = 128;
     int repetitions = 5;
+    bool cpu_time = false;  // also rate both engines per CPU-second (llama-bench then runs 4 times, see llama_bench.h)
 };
 
 // The in-process engine measured the way llama-bench measures llama.cpp:
@@ -42,6 +43,10 @@ struct EngineBenchResult {
     double itl_p50_ms = 0.0;         // inter-token latency over every tg repetition
     double itl_p95_ms = 0.0;
     std::vector<double> itl_ms;
+    // Tokens per CPU-second of this process over the measured runs: pp
+    // counts the prompt's tokens, tg every decoded token (BOS and gen_tokens).
+    double pp_cpu_tokens_per_s = 0.0;
+    double tg_cpu_tokens_per_s = 0.0;
     std::int64_t peak_rss_bytes = 0;
     std::optional<double> pp_joules_per_token;  // RAPL, when readable
     std::optional<double> tg_joules_per_token;
