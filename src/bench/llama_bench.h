@@ -13,20 +13,12 @@ struct LlamaBenchResult {
     Spread pp_tokens_per_s;
     Spread tg_tokens_per_s;
     std::int64_t peak_rss_bytes = 0;  // of the llama-bench process
-    // With EngineBenchOptions::cpu_time: tokens per CPU-second of llama-bench's
-    // measured runs alone. Its CPU time can only be read for a whole process
-    // (loading and warm-up included), so pp and tg each run twice, with
-    // `repetitions` and with 1 repetition, and the difference is divided by
-    // the repetitions - 1 runs it holds.
-    double pp_cpu_tokens_per_s = 0.0;
-    double tg_cpu_tokens_per_s = 0.0;
 };
 
 // Throws the not_found Error run_llama_bench would, before any time is spent.
 void check_llama_bench(const std::string& binary);
 
-// Runs `binary -m MODEL -t T -p P -n G -r R -o json` and reads its report
-// (with cpu_time: pp and tg apart, see above).
+// Runs `binary -m MODEL -t T -p P -n G -r R -o json` and reads its report.
 // Throws not_found when the binary is missing and upstream (with its last
 // output) when it fails.
 LlamaBenchResult run_llama_bench(const std::string& binary, const EngineBenchOptions& options, int threads);

@@ -64,12 +64,11 @@ void print_table(const BenchArgs& a, const bench::EngineBenchResult& r, const st
         ref ? std::optional(ref->pp_tokens_per_s) : std::nullopt);
     row(fmt::format("generation tg{} (tok/s)", o.gen_tokens), r.tg_tokens_per_s, ref ? std::optional(ref->tg_tokens_per_s) : std::nullopt);
     if (o.cpu_time) {
-        auto cpu_row = [&](const std::string& name, double ours, std::optional<double> theirs) {
-            std::cout << fmt::format("  {:<34} {:>18.1f} {:>18} {:>10}\n", name, ours, theirs ? fmt::format("{:.1f}", *theirs) : "-",
-                                     theirs ? fmt::format("{:.3f}", ours / *theirs) : "-");
+        auto cpu_row = [&](const std::string& name, double ours, double theirs) {
+            std::cout << fmt::format("  {:<34} {:>18.1f} {:>18.1f} {:>10.3f}\n", name, ours, theirs, ours / theirs);
         };
-        cpu_row("pp per CPU-second (tok/CPU-s)", r.pp_cpu_tokens_per_s, ref ? std::optional(ref->pp_cpu_tokens_per_s) : std::nullopt);
-        cpu_row("tg per CPU-second (tok/CPU-s)", r.tg_cpu_tokens_per_s, ref ? std::optional(ref->tg_cpu_tokens_per_s) : std::nullopt);
+        cpu_row("pp per CPU-second (tok/CPU-s) *", r.pp_cpu_tokens_per_s, r.reference_pp_cpu_tokens_per_s);
+        cpu_row("tg per CPU-second (tok/CPU-s) *", r.tg_cpu_tokens_per_s, r.reference_tg_cpu_tokens_per_s);
     }
     std::cout << fmt::format("  {:<34} {:>18} {:>18}\n", "peak RSS (MiB)", fmt::format("{:.1f}", mib(r.peak_rss_bytes)),
                              ref ? fmt::format("{:.1f}", mib(ref->peak_rss_bytes)) : "-");
@@ -86,6 +85,7 @@ void print_table(const BenchArgs& a, const bench::EngineBenchResult& r, const st
         std::cout << fmt::format("  {:<34} {:>18}\n", "energy per token", "unknown")
                   << "  (RAPL is not readable here; pass --device NAME for an estimate, e.g. --device raspberry-pi-5)\n";
     }
+    if (o.cpu_time) std::cout << "  (* llama-bench's pp and tg loops, run in turn with hiro's in this process: CPU time of the runs alone)\n";
     if (usd) std::cout << fmt::format("  {:<34} {:>18.4f}  at {}'s hourly cost\n", "$ per 1M generated tokens", *usd, a.device);
 }
 
@@ -116,6 +116,9 @@ nlohmann::json to_json(const BenchArgs& a, const bench::EngineBenchResult& r, co
     if (a.engine.cpu_time) {
         j["hiro"]["pp_cpu_tokens_per_s"] = r.pp_cpu_tokens_per_s;
         j["hiro"]["tg_cpu_tokens_per_s"] = r.tg_cpu_tokens_per_s;
+        j["llama_bench_loops"] = {{"pp_cpu_tokens_per_s", r.reference_pp_cpu_tokens_per_s}, {"tg_cpu_tokens_per_s", r.reference_tg_cpu_tokens_per_s}};
+        j["cpu_ratio"] = {{"pp", r.pp_cpu_tokens_per_s / r.reference_pp_cpu_tokens_per_s},
+                          {"tg", r.tg_cpu_tokens_per_s / r.reference_tg_cpu_tokens_per_s}};
     }
     if (ref) {
         j["llama_bench"] = {{"command", ref->command},
@@ -123,11 +126,6 @@ nlohmann::json to_json(const BenchArgs& a, const bench::EngineBenchResult& r, co
                             {"tg_tokens_per_s", spread(ref->tg_tokens_per_s)},
                             {"peak_rss_bytes", ref->peak_rss_bytes}};
         j["ratio"] = {{"pp", r.pp_tokens_per_s.mean / ref->pp_tokens_per_s.mean}, {"tg", r.tg_tokens_per_s.mean / ref->tg_tokens_per_s.mean}};
-        if (a.engine.cpu_time) {
-            j["llama_bench"]["pp_cpu_tokens_per_s"] = ref->pp_cpu_tokens_per_s;
-            j["llama_bench"]["tg_cpu_tokens_per_s"] = ref->tg_cpu_tokens_per_s;
-            j["cpu_ratio"] = {{"pp", r.pp_cpu_tokens_per_s / ref->pp_cpu_tokens_per_s}, {"tg", r.tg_cpu_tokens_per_s / ref->tg_cpu_tokens_per_s}};
-        }
     }
     if (energy) {
         j["energy"] = {{"label", energy->label},
@@ -194,7 +192,7 @@ void add_bench_command(CLI::App& app) {
         "In the same run llama.cpp's own llama-bench measures the same model with the same threads and token\n"
         "counts, and the table shows hiro/llama-bench.\n\n"
         "--matrix MODEL... --threads 1,2 measures every model at every thread count (each point in a fresh\n"
-        "process), always with CPU-time rates beside wall clock, and prints one table (--json, --plot too).\n"
+        "process), always with --cpu-time, and prints one table (--json, --plot too).\n"
         "--concurrency 1,2,4,8 serves that many requests at once in hiro's engine and in llama-server -np N\n"
         "and compares aggregate tok/s and per-request inter-token latency, then the reuse of a shared prompt prefix.\n"
         "Synthetic models at real sizes: bench/synthetic_gguf.py (docs/bench-and-record.md).");
@@ -207,8 +205,8 @@ void add_bench_command(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--repetitions", args->engine.repetitions, "measured runs of each test (after one warm-up)")->capture_default_str();
     cmd->add_flag("--cpu-time", args->engine.cpu_time,
-                  "also rate both engines in tokens per CPU-second, which other load on a shared machine barely moves\n"
-                  "(llama-bench then runs pp and tg apart, each with --repetitions and with 1; needs --repetitions >= 2)");
+                  "also rate hiro and llama-bench's own pp and tg loops (run in turn with hiro's, in this process) in tokens\n"
+                  "per CPU-second, which other load on a shared machine moves much less than wall clock");
     cmd->add_option("--device", args->device,
                     "device whose power draw estimates the energy when RAPL is unreadable, and whose hourly cost prices\n"
                     "the tokens: a name in --profiles (mcu, pi, raspberry-pi-5, jetson, jetson-orin-nano, cloud-gpu-a100)");

@@ -30,8 +30,8 @@ nlohmann::json run_point(const BenchArgs& a, const std::string& model, int threa
     const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
     std::string command = quoted(self) + " bench " + quoted(model) + " --threads " + std::to_string(threads) + " --prompt-tokens " +
                           std::to_string(a.engine.prompt_tokens) + " --gen-tokens " + std::to_string(a.engine.gen_tokens) + " --repetitions " +
-                          std::to_string(a.engine.repetitions) + " --profiles " + quoted(a.profiles) + " --json -";
-    command += a.skip_llama_bench ? " --no-llama-bench" : " --cpu-time --llama-bench " + quoted(a.llama_bench);
+                          std::to_string(a.engine.repetitions) + " --cpu-time --profiles " + quoted(a.profiles) + " --json -";
+    command += a.skip_llama_bench ? " --no-llama-bench" : " --llama-bench " + quoted(a.llama_bench);
     if (!a.device.empty()) command += " --device " + quoted(a.device);
     spdlog::info("matrix point: {} at {} threads", model, threads);
     FILE* pipe = popen(command.c_str(), "r");
@@ -46,10 +46,12 @@ nlohmann::json run_point(const BenchArgs& a, const std::string& model, int threa
                           fmt::format("hiro bench {} --threads {} failed: {}", model, threads, out.substr(0, 1000)));
     }
     nlohmann::json point = nlohmann::json::parse(out);
-    const std::string description = point["description"];
-    // llama.cpp's description ends with the file type, e.g. "llama 1B Q4_K - Medium".
-    const auto second_space = description.find(' ', description.find(' ') + 1);
-    point["quantization"] = second_space == std::string::npos ? description : description.substr(second_space + 1);
+    // llama.cpp's description ends with the file type after the architecture
+    // and the size, e.g. "llama 1B Q4_K - Medium" or "llama ?B (guessed) all F32".
+    std::string quantization = point["description"];
+    for (int word = 0; word < 2 && quantization.find(' ') != std::string::npos; ++word) quantization.erase(0, quantization.find(' ') + 1);
+    if (quantization.starts_with("(guessed) ")) quantization.erase(0, 10);
+    point["quantization"] = quantization;
     point["name"] = std::filesystem::path(model).stem().string();
     point["bits_per_weight"] = point["size_bytes"].get<double>() * 8.0 / point["parameters"].get<double>();
     return point;
@@ -62,8 +64,8 @@ std::string ratio_text(const nlohmann::json& p, const char* group, const char* t
 }
 
 void print_matrix(const BenchArgs& a, const std::vector<nlohmann::json>& points) {
-    std::cout << fmt::format("hiro bench --matrix: pp{} / tg{}, {} repetitions each; tok/s wall clock, ratios hiro/llama-bench "
-                             "(wall, and CPU time: tokens per CPU-second)\n",
+    std::cout << fmt::format("hiro bench --matrix: pp{} / tg{}, {} repetitions each; tok/s wall clock; ratios hiro/llama-bench in wall clock, and\n"
+                             "in CPU time (tokens per CPU-second of hiro's runs / of llama-bench's own loops run in turn in the same process)\n",
                              a.engine.prompt_tokens, a.engine.gen_tokens, a.engine.repetitions);
     std::cout << fmt::format("{:<28} {:<14} {:>3} {:>8} {:>9} {:>9} {:>6} {:>6} {:>8} {:>8} {:>6} {:>6} {:>9} {:>8} {:>9} {:>9} {:>8} {:>9}\n",
                              "model", "quantization", "thr", "MiB", "pp hiro", "pp llama", "wall", "CPU", "tg hiro", "tg llama", "wall", "CPU",
@@ -126,9 +128,6 @@ void write_energy_plot(const std::string& path, const std::vector<nlohmann::json
 }  // namespace
 
 void run_bench_matrix(const BenchArgs& a) {
-    if (a.engine.repetitions < 2 && !a.skip_llama_bench) {
-        throw core::Error(core::ErrorCode::invalid_input, "--matrix rates per CPU-second too, which needs --repetitions of at least 2");
-    }
     const std::vector<int> threads = a.threads.empty() ? std::vector<int>{0} : a.threads;
     std::vector<nlohmann::json> points;
     for (const auto& model : a.models) {

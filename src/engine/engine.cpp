@@ -89,9 +89,15 @@ Generation Engine::generate(const GenerationRequest& request, const TokenCallbac
                           "the prompt has " + std::to_string(prompt.size()) + " tokens but the context holds " + std::to_string(n_ctx) +
                               " (prompt and answer together); shorten the prompt or raise the context size");
     }
-    Sampler sampler = make_sampler(model_.get(), request);  // before any decoding: a grammar that does not parse fails fast
+    // Greedy with the simple parameters is the most likely token: no sampler
+    // chain, whose passes over the vocabulary cost a 0.5B model with 150K
+    // tokens ~5% of its generation speed. The chain picks the same token.
+    const bool greedy = !request.sampling && request.params.temperature <= 0.0;
+    Sampler sampler = greedy ? nullptr : make_sampler(model_.get(), request);  // before any decoding: a grammar that does not parse fails fast
     // As llama-server: the prompt is history for the penalties (not for a grammar).
-    for (const Token t : prompt) common_sampler_accept(sampler.get(), t, false);
+    if (sampler) {
+        for (const Token t : prompt) common_sampler_accept(sampler.get(), t, false);
+    }
 
     Generation g;
     core::Answer& a = g.answer;
@@ -122,10 +128,15 @@ Generation Engine::generate(const GenerationRequest& request, const TokenCallbac
     Token token = 0;
     core::TokenLogprob scored;
     const auto read = [&](llama_context* ctx, int index) {
-        token = common_sampler_sample(sampler.get(), ctx, index);
-        common_sampler_accept(sampler.get(), token, true);
+        const float* logits = llama_get_logits_ith(ctx, index);
+        if (greedy) {
+            token = static_cast<Token>(std::max_element(logits, logits + model_.vocab_size()) - logits);
+        } else {
+            token = common_sampler_sample(sampler.get(), ctx, index);
+            common_sampler_accept(sampler.get(), token, true);
+        }
         if (!model_.ends_generation(token) || request.ignore_end_of_generation) {
-            scored = score_token(model_, llama_get_logits_ith(ctx, index), token, request.params.top_logprobs);
+            scored = score_token(model_, logits, token, request.params.top_logprobs);
         }
     };
     if (!sequence->decode(std::span(prompt).subspan(static_cast<std::size_t>(sequence->reused())), stop, read)) return finish("cancelled");

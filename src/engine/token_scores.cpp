@@ -10,8 +10,11 @@ namespace hiro::engine {
 core::TokenLogprob score_token(const Model& model, const float* logits, Token chosen, int top) {
     const int n = model.vocab_size();
     const float max_logit = *std::max_element(logits, logits + n);
+    // In float, as llama-server's softmax: every generated token pays for a
+    // pass over the whole vocabulary (150K entries for Qwen2.5), and float's
+    // exp costs half of double's.
     double sum = 0.0;
-    for (int i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i] - max_logit));
+    for (int i = 0; i < n; ++i) sum += std::exp(logits[i] - max_logit);
     const double log_sum = std::log(sum);
     auto logprob = [&](Token t) { return static_cast<double>(logits[t] - max_logit) - log_sum; };
 
