@@ -47,6 +47,7 @@ engine::ModelOptions model_options(const ConcurrencyOptions& o, int sequences) {
     m.path = o.model;
     m.threads = o.threads;
     m.sequences = sequences;
+    m.mmap = o.mmap;
     m.context = std::max(o.shared_prefix_tokens, 0) + o.prompt_tokens + o.gen_tokens + 8;
     return m;
 }
@@ -80,8 +81,10 @@ ConcurrencySide hiro_level(const ConcurrencyOptions& o, int n, std::mt19937& rng
 std::vector<std::string> server_args(const ConcurrencyOptions& o, int slots) {
     const engine::ModelOptions m = model_options(o, slots);
     const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
-    return {"-t", std::to_string(threads), "-tb", std::to_string(threads), "-np", std::to_string(slots), "-c", std::to_string(m.context * slots),
+    std::vector<std::string> args = {"-t", std::to_string(threads), "-tb", std::to_string(threads), "-np", std::to_string(slots), "-c", std::to_string(m.context * slots),
             "-b", std::to_string(m.batch), "-ub", std::to_string(m.ubatch), "--no-webui"};
+    if (!o.mmap) args.insert(args.end(), {"-lm", "none"});
+    return args;
 }
 
 nlohmann::json completion(const std::vector<engine::Token>& prompt, int gen, bool cache_prompt) {

@@ -14,6 +14,7 @@ struct ConcurrencyOptions {
     std::string model;
     std::string llama_server;
     int threads = 0;  // 0 = every hardware thread
+    bool mmap = true; // false: weights read into memory on both sides (llama-server -lm none)
     int prompt_tokens = 16;
     int gen_tokens = 64;
     std::vector<int> levels = {1, 2, 4, 8};

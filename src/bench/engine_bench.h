@@ -22,6 +22,7 @@ struct EngineBenchOptions {
     int prompt_tokens = 512;
     int gen_tokens = 128;
     int repetitions = 5;
+    bool mmap = true;       // false: weights read into memory, for hiro and llama-bench (-lm none)
     bool cpu_time = false;  // also rate hiro and llama-bench's loops per CPU-second (see llama_bench_loops.h)
 };
 
@@ -43,9 +44,10 @@ struct EngineBenchResult {
     double itl_p50_ms = 0.0;         // inter-token latency over every tg repetition
     double itl_p95_ms = 0.0;
     std::vector<double> itl_ms;
-    // Tokens per CPU-second over the measured runs (pp counts the prompt's
-    // tokens, tg every decoded token: BOS and gen_tokens), of hiro and, with
-    // cpu_time, of llama-bench's loops run in turn with hiro's in this process.
+    // Tokens per CPU-second of the fastest measured run (pp counts the
+    // prompt's tokens, tg every decoded token: BOS and gen_tokens), of hiro
+    // and, with cpu_time, of llama-bench's loops run in turn with hiro's in
+    // this process.
     double pp_cpu_tokens_per_s = 0.0;
     double tg_cpu_tokens_per_s = 0.0;
     double reference_pp_cpu_tokens_per_s = 0.0;

@@ -85,7 +85,7 @@ void print_table(const BenchArgs& a, const bench::EngineBenchResult& r, const st
         std::cout << fmt::format("  {:<34} {:>18}\n", "energy per token", "unknown")
                   << "  (RAPL is not readable here; pass --device NAME for an estimate, e.g. --device raspberry-pi-5)\n";
     }
-    if (o.cpu_time) std::cout << "  (* llama-bench's pp and tg loops, run in turn with hiro's in this process: CPU time of the runs alone)\n";
+    if (o.cpu_time) std::cout << "  (* the fastest run's CPU time, of hiro and of llama-bench's pp and tg loops run in turn with hiro's in this process)\n";
     if (usd) std::cout << fmt::format("  {:<34} {:>18.4f}  at {}'s hourly cost\n", "$ per 1M generated tokens", *usd, a.device);
 }
 
@@ -207,6 +207,9 @@ void add_bench_command(CLI::App& app) {
     cmd->add_flag("--cpu-time", args->engine.cpu_time,
                   "also rate hiro and llama-bench's own pp and tg loops (run in turn with hiro's, in this process) in tokens\n"
                   "per CPU-second, which other load on a shared machine moves much less than wall clock");
+    cmd->add_flag("--no-mmap{false}", args->engine.mmap,
+                  "read the weights into memory instead of mapping the file, in hiro and in llama-bench and llama-server (-lm none):\n"
+                  "mapped pages the kernel reclaims under memory pressure come back as stalls mid-generation");
     cmd->add_option("--device", args->device,
                     "device whose power draw estimates the energy when RAPL is unreadable, and whose hourly cost prices\n"
                     "the tokens: a name in --profiles (mcu, pi, raspberry-pi-5, jetson, jetson-orin-nano, cloud-gpu-a100)");

@@ -71,6 +71,7 @@ void run_bench_concurrency(const BenchArgs& a) {
     o.model = a.models[0];
     o.llama_server = a.llama_server;
     o.threads = a.threads.empty() ? 0 : a.threads[0];
+    o.mmap = a.engine.mmap;
     o.prompt_tokens = a.engine.prompt_tokens;
     o.gen_tokens = a.engine.gen_tokens;
     o.levels = a.concurrency;

@@ -33,6 +33,7 @@ nlohmann::json run_point(const BenchArgs& a, const std::string& model, int threa
                           std::to_string(a.engine.repetitions) + " --cpu-time --profiles " + quoted(a.profiles) + " --json -";
     command += a.skip_llama_bench ? " --no-llama-bench" : " --llama-bench " + quoted(a.llama_bench);
     if (!a.device.empty()) command += " --device " + quoted(a.device);
+    if (!a.engine.mmap) command += " --no-mmap";
     spdlog::info("matrix point: {} at {} threads", model, threads);
     FILE* pipe = popen(command.c_str(), "r");
     if (pipe == nullptr) throw core::Error(core::ErrorCode::io, "cannot start " + self);
@@ -65,7 +66,7 @@ std::string ratio_text(const nlohmann::json& p, const char* group, const char* t
 
 void print_matrix(const BenchArgs& a, const std::vector<nlohmann::json>& points) {
     std::cout << fmt::format("hiro bench --matrix: pp{} / tg{}, {} repetitions each; tok/s wall clock; ratios hiro/llama-bench in wall clock, and\n"
-                             "in CPU time (tokens per CPU-second of hiro's runs / of llama-bench's own loops run in turn in the same process)\n",
+                             "in CPU time (tokens per CPU-second of hiro's fastest run / of llama-bench's own loops' fastest, run in turn in one process)\n",
                              a.engine.prompt_tokens, a.engine.gen_tokens, a.engine.repetitions);
     std::cout << fmt::format("{:<28} {:<14} {:>3} {:>8} {:>9} {:>9} {:>6} {:>6} {:>8} {:>8} {:>6} {:>6} {:>9} {:>8} {:>9} {:>9} {:>8} {:>9}\n",
                              "model", "quantization", "thr", "MiB", "pp hiro", "pp llama", "wall", "CPU", "tg hiro", "tg llama", "wall", "CPU",
