@@ -89,8 +89,14 @@ void print_matrix(const BenchArgs& a, const std::vector<nlohmann::json>& points)
     }
 }
 
-std::string point_label(const nlohmann::json& p) {
-    return fmt::format("{} {} t{}", p["name"].get<std::string>(), p["quantization"].get<std::string>(), p["threads"].get<int>());
+std::string point_label(const nlohmann::json& p) { return fmt::format("{} t{}", p["name"].get<std::string>(), p["threads"].get<int>()); }
+
+// The model without its quantization: the file name up to its last '-'
+// ("synthetic-llama-3.2-1b-Q4_0" -> "synthetic-llama-3.2-1b").
+std::string shape_of(const nlohmann::json& p) {
+    const std::string name = p["name"];
+    const auto dash = name.rfind('-');
+    return dash == std::string::npos ? name : name.substr(0, dash);
 }
 
 // Generation speed against the memory it took: the edge's two scarce resources.
@@ -106,12 +112,12 @@ void write_speed_plot(const std::string& path, const std::vector<nlohmann::json>
     chart.write(path);
 }
 
-// Tokens per joule against bits per weight, one line per model and thread count.
+// Tokens per joule against bits per weight, one line per model shape and thread count.
 void write_energy_plot(const std::string& path, const std::vector<nlohmann::json>& points) {
     std::map<std::string, std::vector<std::pair<double, double>>> lines;
     for (const auto& p : points) {
         if (p["energy"].is_null()) continue;
-        lines[fmt::format("{} t{}", p["name"].get<std::string>(), p["threads"].get<int>())].emplace_back(
+        lines[fmt::format("{} t{}", shape_of(p), p["threads"].get<int>())].emplace_back(
             p["bits_per_weight"].get<double>(), p["energy"]["tg_tokens_per_joule"].get<double>());
     }
     if (lines.empty()) return;

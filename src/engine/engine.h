@@ -49,10 +49,11 @@ using TokenCallback = std::function<bool(const core::TokenLogprob&)>;
 // shared context (BatchDecoder, as llama-server's slots with continuous
 // batching), up to ModelOptions::sequences at once; more wait for a free
 // sequence. Batching reads the weights once per step for every request: on a
-// 1B model (Q4_0, 2 threads) 4 requests reached several times one request's
-// tokens/s, where a context per request (what this engine did before) stayed
-// at about one request's rate (docs/bench-and-record.md has the figures).
-// Each request still samples, streams and is cancelled on its own.
+// 1B model (Q4_0, 1 thread) 4 requests reached 32 tok/s in all against 18
+// for one, where a context per request (what this engine did before) needs a
+// thread pool per request and falls apart beyond the cores
+// (docs/bench-and-record.md has the figures). Each request still samples,
+// streams and is cancelled on its own.
 class Engine {
 public:
     explicit Engine(ModelOptions options)
