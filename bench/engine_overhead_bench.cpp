@@ -7,9 +7,9 @@
 // Their ratio is hiro's intrinsic tg rate relative to llama-bench's.
 #include <benchmark/benchmark.h>
 
-#include <memory>
 #include <random>
 
+#include "bench/llama_bench_loops.h"
 #include "engine/engine.h"
 #include "engine/token_scores.h"
 
@@ -41,25 +41,8 @@ void BM_EngineGenerate(benchmark::State& state) {
 }
 
 void BM_BareDecode(benchmark::State& state) {
-    const engine::Model& model = stories().model();
-    llama_context_params params = llama_context_default_params();
-    params.n_ctx = gen_tokens + 2;
-    params.n_threads = params.n_threads_batch = 1;
-    params.no_perf = true;
-    std::unique_ptr<llama_context, decltype(&llama_free)> ctx(llama_init_from_model(model.get(), params), llama_free);
-    ggml_threadpool_params tp = ggml_threadpool_params_default(1);
-    std::unique_ptr<ggml_threadpool, decltype(&ggml_threadpool_free)> pool(ggml_threadpool_new(&tp), ggml_threadpool_free);
-    llama_attach_threadpool(ctx.get(), pool.get(), nullptr);
-    std::mt19937 rng(1);
-    for (auto _ : state) {
-        llama_memory_clear(llama_get_memory(ctx.get()), false);
-        engine::Token token = llama_vocab_bos(model.vocab());
-        for (int i = 0; i <= gen_tokens; ++i) {
-            llama_decode(ctx.get(), llama_batch_get_one(&token, 1));
-            llama_synchronize(ctx.get());
-            token = static_cast<engine::Token>(rng() % static_cast<unsigned>(model.vocab_size()));
-        }
-    }
+    bench::LlamaBenchLoops loops(stories().model(), gen_tokens + 2);
+    for (auto _ : state) loops.generate(gen_tokens + 1);
     state.SetItemsProcessed(state.iterations() * gen_tokens);
 }
 

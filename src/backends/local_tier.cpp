@@ -2,7 +2,6 @@
 
 #include <deque>
 #include <random>
-#include <thread>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -85,9 +84,7 @@ Task<std::vector<std::pair<std::vector<float>, std::size_t>>> embed_all(std::sha
 LocalTier::LocalTier(std::shared_ptr<engine::Engine> engine, LocalTierOptions options)
     : engine_(std::move(engine)),
       options_(std::move(options)),
-      slots_(options_.slots > 0 ? options_.slots
-                                : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) /
-                                                  std::max(1, engine_->model().options().threads))),
+      slots_(options_.slots > 0 ? options_.slots : engine_->model().options().sequences),
       compute_(static_cast<std::size_t>(slots_)) {
     if (options_.name.empty()) options_.name = engine_->model().options().path;
 }

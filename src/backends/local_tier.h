@@ -17,13 +17,13 @@ struct LocalTierOptions {
     std::optional<core::TokenPrice> price;   // fills Answer::cost_usd
     double joules_per_token = 0.0;           // energy per prompt + generated token, when known
     double watts = 0.0;                      // or the device's power draw while generating (energy = W x latency)
-    int slots = 0;                           // requests decoded at once; 0 = cores / the engine's threads
+    int slots = 0;                           // requests decoded at once; 0 = the engine's sequences
     core::Json defaults = core::Json::object();  // request fields the config sets where the client did not
 };
 
 // A tier answered by the in-process llama.cpp engine. Decoding is compute,
-// so it runs on a bounded pool of `slots` threads (one request each, in its
-// own context, see engine::Engine), never on an I/O thread; tokens travel
+// so it runs on a bounded pool of `slots` threads (one request each, decoded
+// together in the engine's batch, see engine::Engine), never on an I/O thread; tokens travel
 // back to the awaiting coroutine as they come. A cancelled caller stops its
 // decode. Thread-safe.
 class LocalTier final : public Tier {

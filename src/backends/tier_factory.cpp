@@ -21,6 +21,7 @@ std::unique_ptr<Tier> make_endpoint(const TierSpec& spec) {
         model.path = spec.model_path;
         model.context = spec.context;
         model.threads = spec.threads;
+        if (spec.slots > 0) model.sequences = spec.slots;  // each slot a sequence of the engine's batch
         auto engine = std::make_shared<engine::Engine>(std::move(model));
         engine->warm_up();  // a served tier answers its first request as fast as its later ones
         return std::make_unique<LocalTier>(std::move(engine),

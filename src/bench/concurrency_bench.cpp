@@ -1,16 +1,16 @@
 #include "bench/concurrency_bench.h"
 
-#include <ggml-cpu.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
-#include <memory>
+#include <random>
 #include <thread>
 
+#include "bench/llama_server_process.h"
+#include "bench/machine_meters.h"
 #include "core/error.h"
 #include "engine/engine.h"
-#include "engine/token_scores.h"
 
 namespace hiro::bench {
 namespace {
@@ -19,77 +19,162 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-double contexts_rate(engine::Engine& engine, int requests, int gen) {
-    engine::GenerationRequest request;
-    request.prompt = {engine.model().start_token()};
-    request.params.max_tokens = gen;
-    request.ignore_end_of_generation = true;
-    engine.generate(request, nullptr, {});  // warm-up
-    std::vector<std::jthread> workers;
-    const auto start = Clock::now();
-    for (int i = 0; i < requests; ++i) workers.emplace_back([&] { engine.generate(request, nullptr, {}); });
-    workers.clear();  // joins
-    return requests * gen / seconds_since(start);
+// Random tokens after BOS, each request its own, so neither side reuses a cached prompt.
+std::vector<engine::Token> random_tokens(const engine::Model& model, int n, std::mt19937& rng) {
+    std::uniform_int_distribution<engine::Token> token(3, model.vocab_size() - 1);
+    std::vector<engine::Token> tokens(static_cast<std::size_t>(n));
+    for (auto& t : tokens) t = token(rng);
+    return tokens;
 }
 
-// N sequences in one context: each step decodes one token of every sequence.
-double batched_rate(const engine::Model& model, int requests, int gen) {
-    llama_context_params params = llama_context_default_params();
-    params.n_ctx = static_cast<uint32_t>(requests * (gen + 2));
-    params.n_batch = params.n_ubatch = static_cast<uint32_t>(std::max(requests, 32));
-    params.n_seq_max = static_cast<uint32_t>(requests);
-    params.n_threads = params.n_threads_batch = model.options().threads;
-    params.no_perf = true;
-    std::unique_ptr<llama_context, decltype(&llama_free)> ctx(llama_init_from_model(model.get(), params), llama_free);
-    if (!ctx) throw core::Error(core::ErrorCode::unsupported, "llama.cpp could not create a batched context");
-    ggml_threadpool_params tp = ggml_threadpool_params_default(model.options().threads);
-    std::unique_ptr<ggml_threadpool, decltype(&ggml_threadpool_free)> pool(ggml_threadpool_new(&tp), ggml_threadpool_free);
-    llama_attach_threadpool(ctx.get(), pool.get(), nullptr);
+std::vector<engine::Token> with_bos(const engine::Model& model, std::vector<engine::Token> tokens) {
+    tokens.insert(tokens.begin(), model.start_token());
+    return tokens;
+}
 
-    llama_batch batch = llama_batch_init(requests, 0, 1);
-    std::vector<engine::Token> next(static_cast<std::size_t>(requests), model.start_token());
-    auto step = [&](int position) {
-        batch.n_tokens = requests;
-        for (int s = 0; s < requests; ++s) {
-            batch.token[s] = next[static_cast<std::size_t>(s)];
-            batch.pos[s] = position;
-            batch.n_seq_id[s] = 1;
-            batch.seq_id[s][0] = s;
-            batch.logits[s] = 1;
-        }
-        if (llama_decode(ctx.get(), batch) != 0) throw core::Error(core::ErrorCode::internal, "batched llama_decode failed");
-        const int n = model.vocab_size();
-        for (int s = 0; s < requests; ++s) {
-            const float* logits = llama_get_logits_ith(ctx.get(), s);
-            const auto best = static_cast<engine::Token>(std::max_element(logits, logits + n) - logits);
-            engine::score_token(model, logits, best, 0);  // the same per-token work as the engine
-            next[static_cast<std::size_t>(s)] = best;
-        }
-    };
-    step(0);  // warm-up and the first token, as in the per-context runs
+// Runs `requests` calls of `one(i)` on as many threads; returns the wall time.
+template <typename F>
+double concurrently(int requests, F one) {
     const auto start = Clock::now();
-    for (int p = 1; p < gen; ++p) step(p);
-    const double rate = requests * (gen - 1) / seconds_since(start);
-    llama_batch_free(batch);
-    return rate;
+    std::vector<std::jthread> workers;
+    for (int i = 0; i < requests; ++i) workers.emplace_back([&one, i] { one(i); });
+    workers.clear();  // joins
+    return seconds_since(start);
+}
+
+engine::ModelOptions model_options(const ConcurrencyOptions& o, int sequences) {
+    engine::ModelOptions m;
+    m.path = o.model;
+    m.threads = o.threads;
+    m.sequences = sequences;
+    m.mmap = o.mmap;
+    m.context = std::max(o.shared_prefix_tokens, 0) + o.prompt_tokens + o.gen_tokens + 8;
+    return m;
+}
+
+ConcurrencySide hiro_level(const ConcurrencyOptions& o, int n, std::mt19937& rng) {
+    engine::Engine engine(model_options(o, n));
+    engine.warm_up();
+    auto request = [&](std::vector<engine::Token> prompt) {
+        engine::GenerationRequest r;
+        r.prompt = std::move(prompt);
+        r.params.max_tokens = o.gen_tokens;
+        r.ignore_end_of_generation = true;
+        return r;
+    };
+    std::vector<engine::GenerationRequest> requests;
+    for (int i = 0; i < n; ++i) requests.push_back(request(with_bos(engine.model(), random_tokens(engine.model(), o.prompt_tokens, rng))));
+    std::vector<double> itl(static_cast<std::size_t>(n));
+    const double cpu_start = process_cpu_seconds();
+    const double wall = concurrently(n, [&](int i) {
+        const engine::Generation g = engine.generate(requests[static_cast<std::size_t>(i)], nullptr, {});
+        itl[static_cast<std::size_t>(i)] = (g.token_ms.back() - g.token_ms.front()) / static_cast<double>(g.token_ms.size() - 1);
+    });
+    const double cpu = process_cpu_seconds() - cpu_start;
+    ConcurrencySide side;
+    side.tokens_per_s = n * o.gen_tokens / wall;
+    side.cpu_tokens_per_s = n * o.gen_tokens / cpu;
+    for (double x : itl) side.itl_ms += x / n;
+    return side;
+}
+
+std::vector<std::string> server_args(const ConcurrencyOptions& o, int slots) {
+    const engine::ModelOptions m = model_options(o, slots);
+    const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
+    std::vector<std::string> args = {"-t", std::to_string(threads), "-tb", std::to_string(threads), "-np", std::to_string(slots), "-c", std::to_string(m.context * slots),
+            "-b", std::to_string(m.batch), "-ub", std::to_string(m.ubatch), "--no-webui"};
+    if (!o.mmap) args.insert(args.end(), {"-lm", "none"});
+    return args;
+}
+
+nlohmann::json completion(const std::vector<engine::Token>& prompt, int gen, bool cache_prompt) {
+    return {{"prompt", prompt}, {"n_predict", gen}, {"ignore_eos", true}, {"temperature", 0.0}, {"cache_prompt", cache_prompt}};
+}
+
+ConcurrencySide server_level(const ConcurrencyOptions& o, const engine::Model& model, int n, std::mt19937& rng) {
+    LlamaServerProcess server(o.llama_server, o.model, server_args(o, n));
+    server.post("/completion", completion(with_bos(model, random_tokens(model, o.prompt_tokens, rng)), 2, false));  // warm-up
+    std::vector<std::vector<engine::Token>> prompts;
+    for (int i = 0; i < n; ++i) prompts.push_back(with_bos(model, random_tokens(model, o.prompt_tokens, rng)));
+    std::vector<double> itl(static_cast<std::size_t>(n));
+    std::vector<int> generated(static_cast<std::size_t>(n));
+    const double cpu_start = server.cpu_seconds();
+    const double wall = concurrently(n, [&](int i) {
+        const auto answer = server.post("/completion", completion(prompts[static_cast<std::size_t>(i)], o.gen_tokens, false));
+        const auto& t = answer.at("timings");
+        generated[static_cast<std::size_t>(i)] = t.at("predicted_n").get<int>();
+        itl[static_cast<std::size_t>(i)] = t.at("predicted_ms").get<double>() / std::max(1, t.at("predicted_n").get<int>() - 1);
+    });
+    const double cpu = server.cpu_seconds() - cpu_start;
+    int tokens = 0;
+    for (int g : generated) tokens += g;
+    ConcurrencySide side;
+    side.tokens_per_s = tokens / wall;
+    side.cpu_tokens_per_s = tokens / cpu;
+    for (double x : itl) side.itl_ms += x / n;
+    return side;
+}
+
+// The shared-prefix test on both sides: one warm request, then the measured ones.
+PrefixReuse prefix_reuse(const ConcurrencyOptions& o, std::mt19937& rng) {
+    engine::Engine engine(model_options(o, 1));
+    engine.warm_up();
+    const engine::Model& model = engine.model();
+    const std::vector<engine::Token> prefix = with_bos(model, random_tokens(model, o.shared_prefix_tokens - 1, rng));
+    std::vector<std::vector<engine::Token>> prompts;
+    for (int i = 0; i <= o.shared_prefix_requests; ++i) {
+        std::vector<engine::Token> p = prefix;
+        const auto question = random_tokens(model, o.prompt_tokens, rng);
+        p.insert(p.end(), question.begin(), question.end());
+        prompts.push_back(std::move(p));
+    }
+    PrefixReuse r;
+    r.prefix_tokens = o.shared_prefix_tokens;
+    r.prompt_tokens = static_cast<int>(prompts[0].size());
+    r.requests = o.shared_prefix_requests;
+    const double measured = o.shared_prefix_requests;
+    spdlog::info("hiro: {} requests sharing a {}-token prefix", o.shared_prefix_requests, o.shared_prefix_tokens);
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+        engine::GenerationRequest request;
+        request.prompt = prompts[i];
+        request.params.max_tokens = 4;
+        request.ignore_end_of_generation = true;
+        const engine::Generation g = engine.generate(request, nullptr, {});
+        if (i == 0) continue;
+        r.hiro.prompt_ms += g.prompt_ms / measured;
+        r.hiro.prompt_tokens_decoded += static_cast<double>(prompts[i].size() - g.prompt_tokens_reused) / measured;
+    }
+    LlamaServerProcess server(o.llama_server, o.model, server_args(o, 1));
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+        const auto answer = server.post("/completion", completion(prompts[i], 4, true));
+        if (i == 0) continue;
+        r.llama_server.prompt_ms += answer.at("timings").at("prompt_ms").get<double>() / measured;
+        r.llama_server.prompt_tokens_decoded += answer.at("timings").at("prompt_n").get<double>() / measured;
+    }
+    return r;
 }
 
 }  // namespace
 
-ConcurrencyResult run_concurrency_bench(const EngineBenchOptions& o, int requests) {
-    if (requests < 1) throw core::Error(core::ErrorCode::invalid_input, "--parallel must be at least 1");
-    engine::ModelOptions model_options;
-    model_options.path = o.model;
-    model_options.threads = o.threads;
-    model_options.context = o.gen_tokens + 2;
-    engine::Engine engine(model_options);
-    ConcurrencyResult r;
-    r.requests = requests;
-    spdlog::info("hiro: {} concurrent tg{} requests, one context each", requests, o.gen_tokens);
-    r.contexts_tokens_per_s = contexts_rate(engine, requests, o.gen_tokens);
-    spdlog::info("hiro: {} tg{} sequences in one batch", requests, o.gen_tokens);
-    r.batched_tokens_per_s = batched_rate(engine.model(), requests, o.gen_tokens);
-    return r;
+ConcurrencyResult run_concurrency_bench(const ConcurrencyOptions& o) {
+    if (o.prompt_tokens < 1 || o.gen_tokens < 2) throw core::Error(core::ErrorCode::invalid_input, "--prompt-tokens must be at least 1 and --gen-tokens at least 2");
+    for (int n : o.levels) {
+        if (n < 1) throw core::Error(core::ErrorCode::invalid_input, "--concurrency levels must each be at least 1");
+    }
+    ConcurrencyResult result;
+    std::mt19937 rng(7);
+    const engine::Model model(model_options(o, 1));
+    for (int n : o.levels) {
+        ConcurrencyLevel level;
+        level.requests = n;
+        spdlog::info("hiro: {} concurrent requests of tg{}", n, o.gen_tokens);
+        level.hiro = hiro_level(o, n, rng);
+        spdlog::info("llama-server -np {}: {} concurrent requests of tg{}", n, n, o.gen_tokens);
+        level.llama_server = server_level(o, model, n, rng);
+        result.levels.push_back(level);
+    }
+    if (o.shared_prefix_tokens > 0) result.prefix = prefix_reuse(o, rng);
+    return result;
 }
 
 }  // namespace hiro::bench

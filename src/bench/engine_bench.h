@@ -22,6 +22,8 @@ struct EngineBenchOptions {
     int prompt_tokens = 512;
     int gen_tokens = 128;
     int repetitions = 5;
+    bool mmap = true;       // false: weights read into memory, for hiro and llama-bench (-lm none)
+    bool cpu_time = false;  // also rate hiro and llama-bench's loops per CPU-second (see llama_bench_loops.h)
 };
 
 // The in-process engine measured the way llama-bench measures llama.cpp:
@@ -42,6 +44,14 @@ struct EngineBenchResult {
     double itl_p50_ms = 0.0;         // inter-token latency over every tg repetition
     double itl_p95_ms = 0.0;
     std::vector<double> itl_ms;
+    // Tokens per CPU-second of the fastest measured run (pp counts the
+    // prompt's tokens, tg every decoded token: BOS and gen_tokens), of hiro
+    // and, with cpu_time, of llama-bench's loops run in turn with hiro's in
+    // this process.
+    double pp_cpu_tokens_per_s = 0.0;
+    double tg_cpu_tokens_per_s = 0.0;
+    double reference_pp_cpu_tokens_per_s = 0.0;
+    double reference_tg_cpu_tokens_per_s = 0.0;
     std::int64_t peak_rss_bytes = 0;
     std::optional<double> pp_joules_per_token;  // RAPL, when readable
     std::optional<double> tg_joules_per_token;

@@ -43,7 +43,7 @@ LlamaBenchResult run_llama_bench(const std::string& binary, const EngineBenchOpt
     check_llama_bench(binary);
     LlamaBenchResult r;
     r.command = quoted(binary) + " -m " + quoted(o.model) + " -t " + std::to_string(threads) + " -p " + std::to_string(o.prompt_tokens) +
-                " -n " + std::to_string(o.gen_tokens) + " -r " + std::to_string(o.repetitions) + " -o json";
+                " -n " + std::to_string(o.gen_tokens) + " -r " + std::to_string(o.repetitions) + (o.mmap ? "" : " -lm none") + " -o json";
     const std::string log = (std::filesystem::temp_directory_path() / ("hiro-llama-bench-" + std::to_string(::getpid()) + ".log")).string();
     spdlog::info("llama-bench: {}", r.command);
     FILE* pipe = popen((r.command + " 2>" + quoted(log)).c_str(), "r");

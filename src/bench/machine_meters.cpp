@@ -1,6 +1,7 @@
 #include "bench/machine_meters.h"
 
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -18,6 +19,12 @@ std::int64_t peak_rss_bytes() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     return static_cast<std::int64_t>(usage.ru_maxrss) * 1024;
+}
+
+double process_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
 std::optional<RaplReading> read_rapl(const std::string& root) {

@@ -11,6 +11,10 @@ namespace hiro::bench {
 // /proc/self/status, else getrusage's ru_maxrss).
 std::int64_t peak_rss_bytes();
 
+// CPU time this process's threads have used so far, in seconds: unlike wall
+// clock, barely moved by other load on a shared machine.
+double process_cpu_seconds();
+
 // The energy counters of Intel/AMD RAPL (powercap) package zones at one moment.
 struct RaplReading {
     struct Zone {

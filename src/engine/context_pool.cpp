@@ -22,7 +22,7 @@ ContextPool::Lease ContextPool::acquire() {
     }
     const ModelOptions& o = model_.options();
     llama_context* ctx = create(LLAMA_POOLING_TYPE_UNSPECIFIED);
-    if (use_ == Use::embedding && llama_pooling_type(ctx) == LLAMA_POOLING_TYPE_NONE) {
+    if (llama_pooling_type(ctx) == LLAMA_POOLING_TYPE_NONE) {
         llama_free(ctx);
         ctx = create(LLAMA_POOLING_TYPE_MEAN);
     }
@@ -40,17 +40,13 @@ llama_context* ContextPool::create(enum llama_pooling_type pooling) const {
     const ModelOptions& o = model_.options();
     llama_context_params params = llama_context_default_params();
     params.n_ctx = static_cast<uint32_t>(model_.context());
-    params.n_batch = static_cast<uint32_t>(o.batch);
-    params.n_ubatch = static_cast<uint32_t>(o.ubatch);
     params.n_seq_max = 1;
     params.n_threads = o.threads;
     params.n_threads_batch = o.threads;
     params.no_perf = true;
-    if (use_ == Use::embedding) {
-        params.n_batch = params.n_ubatch = params.n_ctx;
-        params.embeddings = true;
-        params.pooling_type = pooling;
-    }
+    params.n_batch = params.n_ubatch = params.n_ctx;
+    params.embeddings = true;
+    params.pooling_type = pooling;
     llama_context* ctx = llama_init_from_model(model_.get(), params);
     if (ctx == nullptr) {
         throw core::Error(core::ErrorCode::unsupported,
@@ -62,7 +58,6 @@ llama_context* ContextPool::create(enum llama_pooling_type pooling) const {
 
 void ContextPool::release(Lease::Slot slot) {
     if (llama_memory_t memory = llama_get_memory(slot.ctx)) llama_memory_clear(memory, true);  // encoder-only models have none
-    llama_set_abort_callback(slot.ctx, nullptr, nullptr);
     std::lock_guard lock(mutex_);
     idle_.push_back(slot);
 }

@@ -10,21 +10,16 @@
 
 namespace hiro::engine {
 
-// Contexts (KV cache + compute buffers) for one model, one per request in
-// flight. A finished request's context is cleared and reused rather than
-// freed, so a request pays for context creation only when more requests run
-// at once than ever before. Each context keeps its own CPU threadpool, as
-// llama-bench and llama-server do: without one, ggml starts and joins fresh
-// threads for every decoded token, which costs small models much of their
-// generation speed.
-//
-// Embedding contexts differ: embeddings on, pooled over the sequence (the
-// model's own pooling, else the mean of its tokens' hidden states), and one
-// batch as large as the context, since pooling needs the whole text at once.
+// Embedding contexts for one model, one per text being embedded: embeddings
+// on, pooled over the sequence (the model's own pooling, else the mean of its
+// tokens' hidden states), and one batch as large as the context, since pooling
+// needs the whole text at once. A finished request's context is cleared and
+// reused rather than freed, so a request pays for context creation only when
+// more run at once than ever before. Each context keeps its own CPU
+// threadpool, as llama-server does.
 class ContextPool {
 public:
-    enum class Use { generation, embedding };
-    explicit ContextPool(const Model& model, Use use = Use::generation) : model_(model), use_(use) {}
+    explicit ContextPool(const Model& model) : model_(model) {}
     ~ContextPool();
     ContextPool(const ContextPool&) = delete;
     ContextPool& operator=(const ContextPool&) = delete;
@@ -55,7 +50,6 @@ private:
     llama_context* create(enum llama_pooling_type pooling) const;
 
     const Model& model_;
-    const Use use_;
     std::mutex mutex_;
     std::vector<Lease::Slot> idle_;
 };

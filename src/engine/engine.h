@@ -8,6 +8,7 @@
 #include <common.h>
 
 #include "core/query.h"
+#include "engine/batch_decoder.h"
 #include "engine/context_pool.h"
 #include "engine/model.h"
 
@@ -17,6 +18,9 @@ struct GenerationRequest {
     std::vector<Token> prompt;
     core::GenerationParams params;          // max_tokens, stop strings, top_logprobs; and, without `sampling`, how to sample
     bool ignore_end_of_generation = false;  // benchmarks generate exactly max_tokens
+    // Reuse the longest cached prefix of an earlier prompt (llama-server's
+    // cache_prompt); false: decode all of it, and keep nothing for later.
+    bool cache_prompt = true;
     // llama-server's whole sampling chain (penalties, top-k, min-p, logit
     // biases, grammars, ...), as the local tier reads it from an OpenAI
     // request; null: params' temperature, top_p and seed alone.
@@ -31,6 +35,7 @@ common_params_sampling simple_sampling(const core::GenerationParams& params);
 struct Generation {
     core::Answer answer;              // text, tokens, usage, finish_reason, latency_ms, ttft_ms
     double prompt_ms = 0.0;           // decoding the prompt (prefill)
+    int prompt_tokens_reused = 0;     // of the prompt, tokens whose KV an earlier request left cached
     std::vector<double> token_ms;     // when each generated token was ready, since the start
 };
 
@@ -40,25 +45,25 @@ using TokenCallback = std::function<bool(const core::TokenLogprob&)>;
 
 // The in-process llama.cpp tier: one loaded model shared by every request.
 //
-// Concurrency: each request decodes in its own context from a pool (one
-// context per request), not as a sequence in a shared batch. Measured with
-// `hiro bench --parallel N` on stories260K (1 thread per context, a shared
-// 2-core machine): 2 requests reached 2930 tok/s in all with a context each
-// and 2985 tok/s as 2 sequences in one batch (another run: 4781 vs 5514), so
-// batching wins at most ~15% here. It would share weight reads, which matters
-// for larger, memory-bound models, but it couples requests: one long prompt
-// stalls every stream, and cancelling means evicting a sequence mid-batch.
-// Separate contexts keep each request's latency and cancellation its own.
+// Concurrency: requests in flight decode together, one KV sequence each in a
+// shared context (BatchDecoder, as llama-server's slots with continuous
+// batching), up to ModelOptions::sequences at once; more wait for a free
+// sequence. Batching reads the weights once per step for every request: on a
+// 1B model (Q4_0, 1 thread) 4 requests reached 32 tok/s in all against 18
+// for one, where a context per request (what this engine did before) needs a
+// thread pool per request and falls apart beyond the cores
+// (docs/bench-and-record.md has the figures). Each request still samples,
+// streams and is cancelled on its own.
 class Engine {
 public:
     explicit Engine(ModelOptions options)
-        : model_(std::move(options)), contexts_(model_), embedding_contexts_(model_, ContextPool::Use::embedding) {}
+        : model_(std::move(options)), decoder_(model_, model_.options().sequences), embedding_contexts_(model_) {}
 
     const Model& model() const { return model_; }
 
-    // Creates a pooled context and decodes one token in it, so that the first
-    // request pays neither for context creation nor for paging in the mapped
-    // weights (llama-server warms its slots up the same way).
+    // Creates the generation context and decodes one token in it, so that the
+    // first request pays neither for context creation nor for paging in the
+    // mapped weights (llama-server warms its slots up the same way).
     void warm_up();
 
     // Thread-safe. Throws an invalid_input Error when the prompt is empty or
@@ -75,7 +80,7 @@ public:
 
 private:
     Model model_;
-    ContextPool contexts_;
+    BatchDecoder decoder_;
     mutable ContextPool embedding_contexts_;  // embed() is logically const
 };
 

@@ -19,6 +19,7 @@ struct ModelOptions {
     std::string path;
     int context = 0;   // tokens per request; 0 = the model's training context, at most 4096
     int threads = 0;   // 0 = every hardware thread
+    int sequences = 4; // requests decoded together in one batch (llama-server's -np)
     int batch = 2048;  // logical batch for prompt processing (llama.cpp's -b)
     int ubatch = 512;  // physical batch (llama.cpp's -ub)
     bool mmap = true;

@@ -40,14 +40,49 @@ TEST(BenchCommand, MeasuresHiroAndLlamaBenchInOneRun) {
     EXPECT_GT(j["energy"]["tg_joules_per_token"].get<double>(), 0.0);
 }
 
-TEST(BenchCommand, ParallelMeasuresContextsAgainstOneBatch) {
-    const auto r = run_command(hiro("bench " + shared_model("stories260K.gguf") + small_run + " --no-llama-bench --parallel 2 --json -"));
+TEST(BenchCommand, ConcurrencyComparesTheEngineWithLlamaServer) {
+    const auto r = run_command(hiro("bench " + shared_model("stories260K.gguf") + " --threads 1 --prompt-tokens 8 --gen-tokens 8 --concurrency 1,3" +
+                                    " --shared-prefix 32 --llama-server " + HIRO_LLAMA_SERVER + " --json -"));
     ASSERT_EQ(r.exit_code, 0) << r.out;
-    const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
-    EXPECT_EQ(j["concurrency"]["requests"], 2);
-    EXPECT_GT(j["concurrency"]["contexts_tokens_per_s"].get<double>(), 0.0);
-    EXPECT_GT(j["concurrency"]["batched_tokens_per_s"].get<double>(), 0.0);
-    EXPECT_TRUE(j["llama_bench"].is_null());
+    const auto j = nlohmann::json::parse(r.out.substr(r.out.find("\n{") + 1));
+    ASSERT_EQ(j["levels"].size(), 2u);
+    EXPECT_EQ(j["levels"][1]["requests"], 3);
+    for (const auto& level : j["levels"]) {
+        for (const char* side : {"hiro", "llama_server"}) {
+            EXPECT_GT(level[side]["tokens_per_s"].get<double>(), 0.0) << side;
+            EXPECT_GT(level[side]["itl_ms"].get<double>(), 0.0) << side;
+        }
+        EXPECT_GT(level["ratio"].get<double>(), 0.0);
+    }
+    // A 32-token shared prefix: later requests decode only their own 9 tokens (the last shared one again, at most).
+    const auto& prefix = j["shared_prefix"];
+    EXPECT_EQ(prefix["prompt_tokens"], 40);
+    EXPECT_LE(prefix["hiro"]["prompt_tokens_decoded"].get<double>(), 9.0);
+    EXPECT_LE(prefix["llama_server"]["prompt_tokens_decoded"].get<double>(), 9.0);
+}
+
+TEST(BenchCommand, MatrixMeasuresEveryModelAtEveryThreadCount) {
+    TempDir dir;
+    const auto r = run_command(hiro("bench --matrix " + shared_model("stories260K.gguf") + " --threads 1,2 --prompt-tokens 16 --gen-tokens 8" +
+                                    " --repetitions 2 --device raspberry-pi-5 --json " + dir.file("m.json") + " --plot " + dir.file("m.svg")));
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("stories260K"));
+    const auto j = nlohmann::json::parse(read_text(dir.file("m.json")));
+    ASSERT_EQ(j["points"].size(), 2u);
+    EXPECT_EQ(j["points"][0]["threads"], 1);
+    EXPECT_EQ(j["points"][1]["threads"], 2);
+    for (const auto& p : j["points"]) {
+        EXPECT_EQ(p["quantization"], "all F32");
+        EXPECT_NEAR(p["bits_per_weight"].get<double>(), 32.0, 2.0);
+        EXPECT_GT(p["hiro"]["tg_cpu_tokens_per_s"].get<double>(), 0.0);
+        EXPECT_GT(p["llama_bench_loops"]["tg_cpu_tokens_per_s"].get<double>(), 0.0);
+        EXPECT_GT(p["cpu_ratio"]["tg"].get<double>(), 0.0);
+        EXPECT_GT(p["energy"]["tg_tokens_per_joule"].get<double>(), 0.0);
+        EXPECT_GT(p["usd_per_million_tokens"].get<double>(), 0.0);
+        EXPECT_GT(p["hiro"]["peak_rss_bytes"].get<double>(), 0.0);
+    }
+    EXPECT_THAT(read_text(dir.file("m.svg")), HasSubstr("<svg"));
+    EXPECT_THAT(read_text(dir.file("m-energy.svg")), HasSubstr("<svg"));
 }
 
 TEST(BenchCommand, ErrorsSayWhatIsWrong) {
@@ -66,6 +101,10 @@ TEST(BenchCommand, ErrorsSayWhatIsWrong) {
     r = run_command(hiro("bench " + shared_model("stories260K.gguf") + " --gen-tokens 0"));
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_THAT(r.out, HasSubstr("must each be at least 1"));
+
+    r = run_command(hiro("bench " + shared_model("stories260K.gguf") + " --threads 1,2"));
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_THAT(r.out, HasSubstr("several only with --matrix"));
 }
 
 TEST(BenchCommand, HelpExplainsTheOptions) {

@@ -116,5 +116,14 @@ TEST(PlotLayout, HiAndSimulate) {
                          "cluster.svg");
 }
 
+TEST(PlotLayout, BenchMatrix) {
+    TempDir dir;
+    // Two thread counts of one model: two labelled points, and tokens per joule for each.
+    expect_clean_plot_of("bench --matrix " + shared_model("stories260K.gguf") +
+                             " --threads 1,2 --prompt-tokens 16 --gen-tokens 8 --repetitions 2 --no-llama-bench --device raspberry-pi-5",
+                         dir, "matrix.svg");
+    expect_clean_plot(dir.file("matrix-energy.svg"));
+}
+
 }  // namespace
 }  // namespace hiro::test

@@ -165,6 +165,62 @@ TEST(Engine, ConcurrentRequestsShareTheModelAndAgreeWithSequentialOnes) {
     for (auto& r : running) EXPECT_EQ(r.get().answer.text, alone.answer.text);
 }
 
+TEST(Engine, MoreRequestsThanSequencesWaitTheirTurnAndAgree) {
+    Engine two(ModelOptions{.path = stories, .threads = 1, .sequences = 2});
+    const Generation alone = run(two, fixed_prompt, greedy(20));
+    std::vector<std::future<Generation>> running;
+    for (int i = 0; i < 5; ++i) running.push_back(std::async(std::launch::async, [&] { return run(two, fixed_prompt, greedy(20)); }));
+    for (auto& r : running) {
+        const Generation g = r.get();
+        EXPECT_EQ(g.answer.text, alone.answer.text);
+        EXPECT_EQ(g.answer.finish_reason, "length");
+    }
+}
+
+TEST(Engine, CancellingOneRequestLeavesTheOthersInItsBatchWhole) {
+    Engine engine(ModelOptions{.path = stories, .threads = 1, .sequences = 2});
+    const Generation alone = run(engine, fixed_prompt, greedy(40));
+    std::stop_source cancel;
+    std::future<Generation> cancelled = std::async(std::launch::async, [&] {
+        return engine.generate({engine.model().tokenize(fixed_prompt, true), greedy(40), false},
+                               [&](const core::TokenLogprob&) {
+                                   cancel.request_stop();  // after its first token, mid-batch
+                                   return true;
+                               },
+                               cancel.get_token());
+    });
+    const Generation whole = run(engine, fixed_prompt, greedy(40));
+    EXPECT_EQ(cancelled.get().answer.finish_reason, "cancelled");
+    EXPECT_EQ(whole.answer.text, alone.answer.text);
+    EXPECT_EQ(run(engine, fixed_prompt, greedy(40)).answer.text, alone.answer.text);  // its sequence is free and clean again
+}
+
+TEST(Engine, ASharedPromptPrefixIsDecodedOnceAndAnswersTheSame) {
+    Engine engine(ModelOptions{.path = stories, .threads = 1, .sequences = 2});
+    const std::string system = "Once upon a time, there was a little girl named Lily. She loved to play outside.";
+    GenerationRequest first{engine.model().tokenize(system + " One day", true), greedy(10), false};
+    const Generation cold = engine.generate(first, nullptr, {});
+    EXPECT_EQ(cold.prompt_tokens_reused, 0);
+
+    GenerationRequest other{engine.model().tokenize(system + " The sun", true), greedy(10), false};
+    const Generation warm = engine.generate(other, nullptr, {});
+    const int shared = static_cast<int>(engine.model().tokenize(system, true).size());
+    EXPECT_GE(warm.prompt_tokens_reused, shared - 1);
+    EXPECT_LT(warm.prompt_tokens_reused, static_cast<int>(other.prompt.size()));  // its own words are decoded
+    // Back to the first prompt: the shared part again from the cache, the answer unchanged.
+    const Generation back = engine.generate(first, nullptr, {});
+    EXPECT_GE(back.prompt_tokens_reused, shared - 1);
+    EXPECT_EQ(back.answer.text, cold.answer.text);
+    // The same prompt twice in a row: all but its last token come from the cache.
+    const Generation again = engine.generate(first, nullptr, {});
+    EXPECT_EQ(again.prompt_tokens_reused, static_cast<int>(first.prompt.size()) - 1);
+    EXPECT_EQ(again.answer.text, cold.answer.text);
+
+    first.cache_prompt = false;  // a benchmark decodes its whole prompt every time
+    EXPECT_EQ(engine.generate(first, nullptr, {}).prompt_tokens_reused, 0);
+    EXPECT_EQ(engine.generate(first, nullptr, {}).prompt_tokens_reused, 0);
+}
+
 TEST(Engine, SamplingIsSeededAndStopStringsEndTheAnswer) {
     core::GenerationParams sampled = greedy(30);
     sampled.temperature = 0.9;
