@@ -30,7 +30,7 @@ void parse_endpoint(const Section& t, backends::TierSpec& spec) {
         spec.slots = t.get<int>("slots", "a whole number", 0);
         t.not_negative("threads", spec.threads, " (0: all cores)");
         t.not_negative("context", spec.context, "");
-        t.not_negative("slots", spec.slots, " (0: cores / threads)");
+        t.not_negative("slots", spec.slots, " (0: the engine's default of 4 sequences)");
     } else if (spec.kind == "openai") {
         spec.base_url = t.require<std::string>("base_url", "an http:// or https:// URL");
         if (spec.base_url.rfind("http://", 0) != 0 && spec.base_url.rfind("https://", 0) != 0) {
