@@ -15,13 +15,14 @@
 #include "core/error.h"
 
 namespace hiro::bench {
-namespace {
 
-std::string quoted(const std::string& s) {
+std::string shell_quoted(const std::string& s) {
     std::string q = "'";
     for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return q + "'";
 }
+
+namespace {
 
 std::string tail_of(const std::string& path) {
     std::ifstream in(path);
@@ -42,11 +43,11 @@ void check_llama_bench(const std::string& binary) {
 LlamaBenchResult run_llama_bench(const std::string& binary, const EngineBenchOptions& o, int threads) {
     check_llama_bench(binary);
     LlamaBenchResult r;
-    r.command = quoted(binary) + " -m " + quoted(o.model) + " -t " + std::to_string(threads) + " -p " + std::to_string(o.prompt_tokens) +
+    r.command = shell_quoted(binary) + " -m " + shell_quoted(o.model) + " -t " + std::to_string(threads) + " -p " + std::to_string(o.prompt_tokens) +
                 " -n " + std::to_string(o.gen_tokens) + " -r " + std::to_string(o.repetitions) + (o.mmap ? "" : " -lm none") + " -o json";
     const std::string log = (std::filesystem::temp_directory_path() / ("hiro-llama-bench-" + std::to_string(::getpid()) + ".log")).string();
     spdlog::info("llama-bench: {}", r.command);
-    FILE* pipe = popen((r.command + " 2>" + quoted(log)).c_str(), "r");
+    FILE* pipe = popen((r.command + " 2>" + shell_quoted(log)).c_str(), "r");
     if (pipe == nullptr) throw core::Error(core::ErrorCode::io, "cannot start " + binary);
     std::string out;
     std::array<char, 4096> buf;

@@ -18,6 +18,9 @@ struct LlamaBenchResult {
 // Throws the not_found Error run_llama_bench would, before any time is spent.
 void check_llama_bench(const std::string& binary);
 
+// `s` as one word for /bin/sh: in single quotes, its own single quotes escaped.
+std::string shell_quoted(const std::string& s);
+
 // Runs `binary -m MODEL -t T -p P -n G -r R -o json` and reads its report.
 // Throws not_found when the binary is missing and upstream (with its last
 // output) when it fails.

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
+#include "bench/llama_bench.h"
 #include "cli/bench_args.h"
 #include "cli/output_files.h"
 #include "core/error.h"
@@ -18,21 +19,17 @@
 namespace hiro::cli {
 namespace {
 
-std::string quoted(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-}
+using bench::shell_quoted;
 
 // One point in a fresh `hiro bench` process: its peak RSS and load time are
 // its own, not the largest model's so far. Its progress goes to stderr.
 nlohmann::json run_point(const BenchArgs& a, const std::string& model, int threads) {
     const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-    std::string command = quoted(self) + " bench " + quoted(model) + " --threads " + std::to_string(threads) + " --prompt-tokens " +
+    std::string command = shell_quoted(self) + " bench " + shell_quoted(model) + " --threads " + std::to_string(threads) + " --prompt-tokens " +
                           std::to_string(a.engine.prompt_tokens) + " --gen-tokens " + std::to_string(a.engine.gen_tokens) + " --repetitions " +
-                          std::to_string(a.engine.repetitions) + " --cpu-time --profiles " + quoted(a.profiles) + " --json -";
-    command += a.skip_llama_bench ? " --no-llama-bench" : " --llama-bench " + quoted(a.llama_bench);
-    if (!a.device.empty()) command += " --device " + quoted(a.device);
+                          std::to_string(a.engine.repetitions) + " --cpu-time --profiles " + shell_quoted(a.profiles) + " --json -";
+    command += a.skip_llama_bench ? " --no-llama-bench" : " --llama-bench " + shell_quoted(a.llama_bench);
+    if (!a.device.empty()) command += " --device " + shell_quoted(a.device);
     if (!a.engine.mmap) command += " --no-mmap";
     spdlog::info("matrix point: {} at {} threads", model, threads);
     FILE* pipe = popen(command.c_str(), "r");
