@@ -154,6 +154,17 @@ PrefixReuse prefix_reuse(const ConcurrencyOptions& o, std::mt19937& rng) {
     return r;
 }
 
+// Each figure's median over the rounds.
+ConcurrencySide median_of(std::vector<ConcurrencySide> rounds) {
+    auto median = [&](double ConcurrencySide::*field) {
+        std::vector<double> v;
+        for (const auto& r : rounds) v.push_back(r.*field);
+        std::sort(v.begin(), v.end());
+        return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2.0;
+    };
+    return {median(&ConcurrencySide::tokens_per_s), median(&ConcurrencySide::cpu_tokens_per_s), median(&ConcurrencySide::itl_ms)};
+}
+
 }  // namespace
 
 ConcurrencyResult run_concurrency_bench(const ConcurrencyOptions& o) {
@@ -161,16 +172,23 @@ ConcurrencyResult run_concurrency_bench(const ConcurrencyOptions& o) {
     for (int n : o.levels) {
         if (n < 1) throw core::Error(core::ErrorCode::invalid_input, "--concurrency levels must each be at least 1");
     }
+    if (o.rounds < 1) throw core::Error(core::ErrorCode::invalid_input, "--rounds must be at least 1");
     ConcurrencyResult result;
     std::mt19937 rng(7);
     const engine::Model model(model_options(o, 1));
     for (int n : o.levels) {
         ConcurrencyLevel level;
         level.requests = n;
-        spdlog::info("hiro: {} concurrent requests of tg{}", n, o.gen_tokens);
-        level.hiro = hiro_level(o, n, rng);
-        spdlog::info("llama-server -np {}: {} concurrent requests of tg{}", n, n, o.gen_tokens);
-        level.llama_server = server_level(o, model, n, rng);
+        std::vector<ConcurrencySide> hiro, server;
+        for (int round = 0; round < o.rounds; ++round) {
+            spdlog::info("{} concurrent requests of tg{}, round {} of {}", n, o.gen_tokens, round + 1, o.rounds);
+            if (round % 2 == 0) hiro.push_back(hiro_level(o, n, rng));
+            server.push_back(server_level(o, model, n, rng));
+            if (round % 2 == 1) hiro.push_back(hiro_level(o, n, rng));
+            level.ratios.push_back(hiro.back().tokens_per_s / server.back().tokens_per_s);
+        }
+        level.hiro = median_of(hiro);
+        level.llama_server = median_of(server);
         result.levels.push_back(level);
     }
     if (o.shared_prefix_tokens > 0) result.prefix = prefix_reuse(o, rng);

@@ -225,6 +225,10 @@ void add_bench_command(CLI::App& app) {
         ->delimiter(',');
     args->llama_server = HIRO_LLAMA_SERVER;
     cmd->add_option("--llama-server", args->llama_server, "llama.cpp's llama-server binary (--concurrency)")->capture_default_str();
+    cmd->add_option("--rounds", args->concurrency_rounds,
+                    "with --concurrency: rounds per level, hiro and llama-server taking turns to go first; each figure is their median")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
     cmd->add_option("--shared-prefix", args->shared_prefix,
                     "with --concurrency: tokens of the prompt prefix shared by the prefix-reuse test's requests (0 = skip it)")
         ->capture_default_str();

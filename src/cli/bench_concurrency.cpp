@@ -15,8 +15,9 @@ namespace hiro::cli {
 namespace {
 
 void print_concurrency(const bench::ConcurrencyOptions& o, const bench::ConcurrencyResult& r) {
-    std::cout << fmt::format("{}: {} threads, each request a {}-token random prompt then tg{} (greedy, end-of-generation ignored)\n", o.model,
-                             o.threads, o.prompt_tokens + 1, o.gen_tokens);
+    std::cout << fmt::format("{}: {} threads, each request a {}-token random prompt then tg{} (greedy, end-of-generation ignored); "
+                             "medians of {} rounds, the sides taking turns to go first\n",
+                             o.model, o.threads, o.prompt_tokens + 1, o.gen_tokens, o.rounds);
     std::cout << fmt::format("{:>8} {:>12} {:>12} {:>7} {:>13} {:>13} {:>7} {:>10} {:>10}\n", "requests", "hiro tok/s", "server tok/s", "ratio",
                              "hiro tok/CPUs", "server tok/CPUs", "ratio", "hiro ITL", "server ITL");
     for (const auto& l : r.levels) {
@@ -27,6 +28,9 @@ void print_concurrency(const bench::ConcurrencyOptions& o, const bench::Concurre
     }
     std::cout << "(tok/s: generated tokens of all requests per second of wall clock; tok/CPUs: per CPU-second of the serving process;\n"
                  " ITL: each request's mean inter-token latency, averaged over the requests)\n";
+    for (const auto& l : r.levels) {
+        if (l.ratios.size() > 1) std::cout << fmt::format("  tok/s ratio by round at {} requests: {:.3f}\n", l.requests, fmt::join(l.ratios, " "));
+    }
     const auto& p = r.prefix;
     if (p.requests > 0) {
         std::cout << fmt::format("shared prefix: {} requests one after another, each {} tokens of which the first {} are shared\n", p.requests,
@@ -47,7 +51,8 @@ nlohmann::json to_json(const bench::ConcurrencyOptions& o, const bench::Concurre
                           {"hiro", side(l.hiro)},
                           {"llama_server", side(l.llama_server)},
                           {"ratio", l.hiro.tokens_per_s / l.llama_server.tokens_per_s},
-                          {"cpu_ratio", l.hiro.cpu_tokens_per_s / l.llama_server.cpu_tokens_per_s}});
+                          {"cpu_ratio", l.hiro.cpu_tokens_per_s / l.llama_server.cpu_tokens_per_s},
+                          {"round_ratios", l.ratios}});
     }
     nlohmann::json j = {{"model", o.model}, {"threads", o.threads}, {"prompt_tokens", o.prompt_tokens + 1}, {"gen_tokens", o.gen_tokens}, {"levels", levels}};
     if (r.prefix.requests > 0) {
@@ -75,6 +80,7 @@ void run_bench_concurrency(const BenchArgs& a) {
     o.prompt_tokens = a.engine.prompt_tokens;
     o.gen_tokens = a.engine.gen_tokens;
     o.levels = a.concurrency;
+    o.rounds = a.concurrency_rounds;
     o.shared_prefix_tokens = a.shared_prefix;
     const bench::ConcurrencyResult r = bench::run_concurrency_bench(o);
     if (a.json != "-") print_concurrency(o, r);

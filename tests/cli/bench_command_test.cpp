@@ -41,7 +41,7 @@ TEST(BenchCommand, MeasuresHiroAndLlamaBenchInOneRun) {
 }
 
 TEST(BenchCommand, ConcurrencyComparesTheEngineWithLlamaServer) {
-    const auto r = run_command(hiro("bench " + shared_model("stories260K.gguf") + " --threads 1 --prompt-tokens 8 --gen-tokens 8 --concurrency 1,3" +
+    const auto r = run_command(hiro("bench " + shared_model("stories260K.gguf") + " --threads 1 --prompt-tokens 8 --gen-tokens 8 --concurrency 1,3 --rounds 2" +
                                     " --shared-prefix 32 --llama-server " + HIRO_LLAMA_SERVER + " --json -"));
     ASSERT_EQ(r.exit_code, 0) << r.out;
     const auto j = nlohmann::json::parse(r.out.substr(r.out.find("\n{") + 1));
@@ -53,6 +53,7 @@ TEST(BenchCommand, ConcurrencyComparesTheEngineWithLlamaServer) {
             EXPECT_GT(level[side]["itl_ms"].get<double>(), 0.0) << side;
         }
         EXPECT_GT(level["ratio"].get<double>(), 0.0);
+        EXPECT_EQ(level["round_ratios"].size(), 2u) << "one ratio per round, the sides taking turns";
     }
     // A 32-token shared prefix: later requests decode only their own 9 tokens (the last shared one again, at most).
     const auto& prefix = j["shared_prefix"];
