@@ -22,6 +22,19 @@ std::string shell_quoted(const std::string& s) {
     return q + "'";
 }
 
+bool ShellOutput::ok() const { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+
+ShellOutput run_shell(const std::string& command) {
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr) throw core::Error(core::ErrorCode::io, "cannot start " + command);
+    ShellOutput r;
+    std::array<char, 4096> buf;
+    std::size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+    r.status = pclose(pipe);
+    return r;
+}
+
 namespace {
 
 std::string tail_of(const std::string& path) {
@@ -47,24 +60,18 @@ LlamaBenchResult run_llama_bench(const std::string& binary, const EngineBenchOpt
                 " -n " + std::to_string(o.gen_tokens) + " -r " + std::to_string(o.repetitions) + (o.mmap ? "" : " -lm none") + " -o json";
     const std::string log = (std::filesystem::temp_directory_path() / ("hiro-llama-bench-" + std::to_string(::getpid()) + ".log")).string();
     spdlog::info("llama-bench: {}", r.command);
-    FILE* pipe = popen((r.command + " 2>" + shell_quoted(log)).c_str(), "r");
-    if (pipe == nullptr) throw core::Error(core::ErrorCode::io, "cannot start " + binary);
-    std::string out;
-    std::array<char, 4096> buf;
-    std::size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-    const int status = pclose(pipe);
+    const ShellOutput run = run_shell(r.command + " 2>" + shell_quoted(log));
     // The largest peak RSS among reaped children: llama-bench is the only one.
     rusage children{};
     getrusage(RUSAGE_CHILDREN, &children);
     r.peak_rss_bytes = static_cast<std::int64_t>(children.ru_maxrss) * 1024;
     const std::string err = tail_of(log);
     std::filesystem::remove(log);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        throw core::Error(core::ErrorCode::upstream, "llama-bench failed (exit status " + std::to_string(status) + "): " + err);
+    if (!run.ok()) {
+        throw core::Error(core::ErrorCode::upstream, "llama-bench failed (exit status " + std::to_string(run.status) + "): " + err);
     }
     try {
-        for (const auto& test : nlohmann::json::parse(out)) {
+        for (const auto& test : nlohmann::json::parse(run.out)) {
             const Spread s{test.at("avg_ts").get<double>(), test.at("stddev_ts").get<double>()};
             if (test.at("n_gen").get<int>() > 0) r.tg_tokens_per_s = s;
             else r.pp_tokens_per_s = s;

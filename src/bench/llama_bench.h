@@ -21,6 +21,15 @@ void check_llama_bench(const std::string& binary);
 // `s` as one word for /bin/sh: in single quotes, its own single quotes escaped.
 std::string shell_quoted(const std::string& s);
 
+// What a /bin/sh command printed on stdout, and whether it exited 0. Throws
+// an io Error when it cannot be started.
+struct ShellOutput {
+    std::string out;
+    int status = 0;  // as pclose gives it
+    bool ok() const;
+};
+ShellOutput run_shell(const std::string& command);
+
 // Runs `binary -m MODEL -t T -p P -n G -r R -o json` and reads its report.
 // Throws not_found when the binary is missing and upstream (with its last
 // output) when it fails.

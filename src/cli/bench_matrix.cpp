@@ -3,12 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
-#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
 
 #include "bench/llama_bench.h"
 #include "cli/bench_args.h"
@@ -32,18 +30,11 @@ nlohmann::json run_point(const BenchArgs& a, const std::string& model, int threa
     if (!a.device.empty()) command += " --device " + shell_quoted(a.device);
     if (!a.engine.mmap) command += " --no-mmap";
     spdlog::info("matrix point: {} at {} threads", model, threads);
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) throw core::Error(core::ErrorCode::io, "cannot start " + self);
-    std::string out;
-    std::array<char, 4096> buf;
-    std::size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-    const int status = pclose(pipe);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        throw core::Error(static_cast<core::ErrorCode>(core::ErrorCode::upstream),
-                          fmt::format("hiro bench {} --threads {} failed: {}", model, threads, out.substr(0, 1000)));
+    const bench::ShellOutput run = bench::run_shell(command);
+    if (!run.ok()) {
+        throw core::Error(core::ErrorCode::upstream, fmt::format("hiro bench {} --threads {} failed: {}", model, threads, run.out.substr(0, 1000)));
     }
-    nlohmann::json point = nlohmann::json::parse(out);
+    nlohmann::json point = nlohmann::json::parse(run.out);
     // llama.cpp's description ends with the file type after the architecture
     // and the size, e.g. "llama 1B Q4_K - Medium" or "llama ?B (guessed) all F32".
     std::string quantization = point["description"];
