@@ -91,13 +91,9 @@ Gateway::Gateway(GatewayConfig config)
     for (const auto& p : config_.policies) {
         Route route{p.name, nullptr, policy::make_confidence_estimator(p.confidence), p.spec.thresholds, p.defaults, {}, {},
                     p.deadline_ms, p.task_router, nullptr};
-        if (p.spec.kind == "adaptive_cascade") {
-            std::shared_ptr<policy::AdaptiveCascade> cascade = policy::build_adaptive_cascade(p.spec);
-            route.tuning = start_tuning(p, cascade);
-            route.policy = std::move(cascade);
-        } else {
-            route.policy = policy::make_policy(p.spec);
-        }
+        std::shared_ptr<policy::Policy> built = policy::make_policy(p.spec);
+        if (auto cascade = std::dynamic_pointer_cast<policy::AdaptiveCascade>(built)) route.tuning = start_tuning(p, cascade);
+        route.policy = std::move(built);
         bind(route);
         routes_[p.name] = std::move(route);
     }
