@@ -46,6 +46,11 @@ std::vector<double> AdaptiveCascade::thresholds() const {
     return out;
 }
 
+double AdaptiveCascade::threshold(std::size_t position) const {
+    std::shared_lock lock(mutex_);
+    return learners_.at(position)->threshold();
+}
+
 void AdaptiveCascade::observe(std::size_t position, const ThresholdObservation& observation) {
     std::unique_lock lock(mutex_);
     learners_.at(position)->observe(observation);

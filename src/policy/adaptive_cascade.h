@@ -40,6 +40,7 @@ public:
     double escalation_probability(std::size_t position, double confidence) const;
     bool escalates(std::size_t position, double confidence) const;
     std::vector<double> thresholds() const;  // each learner's point threshold
+    double threshold(std::size_t position) const;
 
     void observe(std::size_t position, const ThresholdObservation& observation);
 

@@ -217,7 +217,7 @@ private:
         }
         std::optional<double> threshold;
         if (route_.tuning && position + 1 < route_.tiers.size()) {
-            threshold = route_.tuning->cascade().thresholds()[position];  // what it decides with now
+            threshold = route_.tuning->cascade().threshold(position);  // what it decides with now
         } else if (position < route_.thresholds.size()) {
             threshold = route_.thresholds[position];
         }
