@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <latch>
 #include <random>
 #include <thread>
 
@@ -32,12 +33,21 @@ std::vector<engine::Token> with_bos(const engine::Model& model, std::vector<engi
     return tokens;
 }
 
-// Runs `requests` calls of `one(i)` on as many threads; returns the wall time.
+// Runs `requests` calls of `one(i)` on as many threads, released together
+// once all are started (else the first would arrive a thread start ahead of
+// the last); returns the wall time from the release.
 template <typename F>
 double concurrently(int requests, F one) {
-    const auto start = Clock::now();
+    std::latch started(requests + 1);
     std::vector<std::jthread> workers;
-    for (int i = 0; i < requests; ++i) workers.emplace_back([&one, i] { one(i); });
+    for (int i = 0; i < requests; ++i) {
+        workers.emplace_back([&, i] {
+            started.arrive_and_wait();
+            one(i);
+        });
+    }
+    const auto start = Clock::now();
+    started.arrive_and_wait();
     workers.clear();  // joins
     return seconds_since(start);
 }
@@ -52,18 +62,30 @@ engine::ModelOptions model_options(const ConcurrencyOptions& o, int sequences) {
     return m;
 }
 
-ConcurrencySide hiro_level(const ConcurrencyOptions& o, int n, std::mt19937& rng) {
-    engine::Engine engine(model_options(o, n));
-    engine.warm_up();
-    auto request = [&](std::vector<engine::Token> prompt) {
-        engine::GenerationRequest r;
-        r.prompt = std::move(prompt);
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2.0;
+}
+
+// Each figure's median over the rounds.
+ConcurrencySide median_of(const std::vector<ConcurrencySide>& rounds) {
+    auto of = [&](double ConcurrencySide::*field) {
+        std::vector<double> v;
+        for (const auto& r : rounds) v.push_back(r.*field);
+        return median(std::move(v));
+    };
+    return {of(&ConcurrencySide::tokens_per_s), of(&ConcurrencySide::cpu_tokens_per_s), of(&ConcurrencySide::itl_ms)};
+}
+
+// One run of `n` concurrent requests through a loaded engine.
+ConcurrencySide hiro_run(engine::Engine& engine, const ConcurrencyOptions& o, int n, std::mt19937& rng) {
+    std::vector<engine::GenerationRequest> requests(static_cast<std::size_t>(n));
+    for (auto& r : requests) {
+        r.prompt = with_bos(engine.model(), random_tokens(engine.model(), o.prompt_tokens, rng));
         r.params.max_tokens = o.gen_tokens;
         r.ignore_end_of_generation = true;
-        return r;
-    };
-    std::vector<engine::GenerationRequest> requests;
-    for (int i = 0; i < n; ++i) requests.push_back(request(with_bos(engine.model(), random_tokens(engine.model(), o.prompt_tokens, rng))));
+        r.cache_prompt = false;  // as the server's requests: every prompt decoded whole
+    }
     std::vector<double> itl(static_cast<std::size_t>(n));
     const double cpu_start = process_cpu_seconds();
     const double wall = concurrently(n, [&](int i) {
@@ -91,9 +113,8 @@ nlohmann::json completion(const std::vector<engine::Token>& prompt, int gen, boo
     return {{"prompt", prompt}, {"n_predict", gen}, {"ignore_eos", true}, {"temperature", 0.0}, {"cache_prompt", cache_prompt}};
 }
 
-ConcurrencySide server_level(const ConcurrencyOptions& o, const engine::Model& model, int n, std::mt19937& rng) {
-    LlamaServerProcess server(o.llama_server, o.model, server_args(o, n));
-    server.post("/completion", completion(with_bos(model, random_tokens(model, o.prompt_tokens, rng)), 2, false));  // warm-up
+// One run of `n` concurrent requests through a started llama-server.
+ConcurrencySide server_run(const LlamaServerProcess& server, const ConcurrencyOptions& o, const engine::Model& model, int n, std::mt19937& rng) {
     std::vector<std::vector<engine::Token>> prompts;
     for (int i = 0; i < n; ++i) prompts.push_back(with_bos(model, random_tokens(model, o.prompt_tokens, rng)));
     std::vector<double> itl(static_cast<std::size_t>(n));
@@ -113,6 +134,31 @@ ConcurrencySide server_level(const ConcurrencyOptions& o, const engine::Model& m
     side.cpu_tokens_per_s = tokens / cpu;
     for (double x : itl) side.itl_ms += x / n;
     return side;
+}
+
+// Both sides loaded side by side for the whole level, each warmed up, then
+// run in turn: a round's two runs are seconds apart, so the machine's slow
+// drifts (other tenants, frequency) fall on both.
+ConcurrencyLevel measure_level(const ConcurrencyOptions& o, int n, std::mt19937& rng) {
+    engine::Engine engine(model_options(o, n));
+    engine.warm_up();
+    const engine::Model& model = engine.model();
+    LlamaServerProcess server(o.llama_server, o.model, server_args(o, n));
+    server.post("/completion", completion(with_bos(model, random_tokens(model, o.prompt_tokens, rng)), 2, false));  // warm-up
+    ConcurrencyLevel level;
+    level.requests = n;
+    std::vector<ConcurrencySide> hiro, llama_server;
+    for (int round = 0; round < o.rounds; ++round) {
+        spdlog::info("{} concurrent requests of tg{}, round {} of {}", n, o.gen_tokens, round + 1, o.rounds);
+        if (round % 2 == 0) hiro.push_back(hiro_run(engine, o, n, rng));
+        llama_server.push_back(server_run(server, o, model, n, rng));
+        if (round % 2 == 1) hiro.push_back(hiro_run(engine, o, n, rng));
+        level.ratios.push_back(hiro.back().tokens_per_s / llama_server.back().tokens_per_s);
+        level.cpu_ratios.push_back(hiro.back().cpu_tokens_per_s / llama_server.back().cpu_tokens_per_s);
+    }
+    level.hiro = median_of(hiro);
+    level.llama_server = median_of(llama_server);
+    return level;
 }
 
 // The shared-prefix test on both sides: one warm request, then the measured ones.
@@ -154,18 +200,10 @@ PrefixReuse prefix_reuse(const ConcurrencyOptions& o, std::mt19937& rng) {
     return r;
 }
 
-// Each figure's median over the rounds.
-ConcurrencySide median_of(std::vector<ConcurrencySide> rounds) {
-    auto median = [&](double ConcurrencySide::*field) {
-        std::vector<double> v;
-        for (const auto& r : rounds) v.push_back(r.*field);
-        std::sort(v.begin(), v.end());
-        return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2.0;
-    };
-    return {median(&ConcurrencySide::tokens_per_s), median(&ConcurrencySide::cpu_tokens_per_s), median(&ConcurrencySide::itl_ms)};
-}
-
 }  // namespace
+
+double ConcurrencyLevel::ratio() const { return median(ratios); }
+double ConcurrencyLevel::cpu_ratio() const { return median(cpu_ratios); }
 
 ConcurrencyResult run_concurrency_bench(const ConcurrencyOptions& o) {
     if (o.prompt_tokens < 1 || o.gen_tokens < 2) throw core::Error(core::ErrorCode::invalid_input, "--prompt-tokens must be at least 1 and --gen-tokens at least 2");
@@ -175,22 +213,7 @@ ConcurrencyResult run_concurrency_bench(const ConcurrencyOptions& o) {
     if (o.rounds < 1) throw core::Error(core::ErrorCode::invalid_input, "--rounds must be at least 1");
     ConcurrencyResult result;
     std::mt19937 rng(7);
-    const engine::Model model(model_options(o, 1));
-    for (int n : o.levels) {
-        ConcurrencyLevel level;
-        level.requests = n;
-        std::vector<ConcurrencySide> hiro, server;
-        for (int round = 0; round < o.rounds; ++round) {
-            spdlog::info("{} concurrent requests of tg{}, round {} of {}", n, o.gen_tokens, round + 1, o.rounds);
-            if (round % 2 == 0) hiro.push_back(hiro_level(o, n, rng));
-            server.push_back(server_level(o, model, n, rng));
-            if (round % 2 == 1) hiro.push_back(hiro_level(o, n, rng));
-            level.ratios.push_back(hiro.back().tokens_per_s / server.back().tokens_per_s);
-        }
-        level.hiro = median_of(hiro);
-        level.llama_server = median_of(server);
-        result.levels.push_back(level);
-    }
+    for (int n : o.levels) result.levels.push_back(measure_level(o, n, rng));
     if (o.shared_prefix_tokens > 0) result.prefix = prefix_reuse(o, rng);
     return result;
 }

@@ -18,9 +18,10 @@ struct ConcurrencyOptions {
     int prompt_tokens = 16;
     int gen_tokens = 64;
     std::vector<int> levels = {1, 2, 4, 8};
-    // Rounds per level, hiro and llama-server taking turns to go first; each
-    // figure is the median of its rounds (single runs swing by 20% on a
-    // shared machine).
+    // Rounds per level: both sides are loaded once and run in turn, taking
+    // turns to go first, so that each round's ratio compares runs seconds
+    // apart; each figure is the median of its rounds (single runs swing by
+    // 20% on a shared machine).
     int rounds = 1;
     // The shared-prefix test: requests one after another, each a shared
     // prefix (a system prompt) of this many tokens plus its own
@@ -39,6 +40,9 @@ struct ConcurrencyLevel {
     int requests = 0;
     ConcurrencySide hiro, llama_server;  // medians over the rounds
     std::vector<double> ratios;          // hiro / llama-server tok/s, each round
+    std::vector<double> cpu_ratios;      // the same per CPU-second
+    double ratio() const;                // the medians of the rounds' ratios
+    double cpu_ratio() const;
 };
 
 // Later requests of the shared-prefix test: how much of their prompt was

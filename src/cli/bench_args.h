@@ -21,7 +21,7 @@ struct BenchArgs {
     bool matrix = false;
     std::vector<int> concurrency;
     int shared_prefix = 256;
-    int concurrency_rounds = 3;
+    int concurrency_rounds = 5;
     std::string json;
     std::string plot;
 };

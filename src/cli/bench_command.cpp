@@ -226,7 +226,8 @@ void add_bench_command(CLI::App& app) {
     args->llama_server = HIRO_LLAMA_SERVER;
     cmd->add_option("--llama-server", args->llama_server, "llama.cpp's llama-server binary (--concurrency)")->capture_default_str();
     cmd->add_option("--rounds", args->concurrency_rounds,
-                    "with --concurrency: rounds per level, hiro and llama-server taking turns to go first; each figure is their median")
+                    "with --concurrency: rounds per level, both sides loaded once and run in turn, taking turns to go first;\n"
+                    "each figure is the median of its rounds, each ratio the median of the rounds' ratios")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     cmd->add_option("--shared-prefix", args->shared_prefix,

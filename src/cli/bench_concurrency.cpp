@@ -16,20 +16,23 @@ namespace {
 
 void print_concurrency(const bench::ConcurrencyOptions& o, const bench::ConcurrencyResult& r) {
     std::cout << fmt::format("{}: {} threads, each request a {}-token random prompt then tg{} (greedy, end-of-generation ignored); "
-                             "medians of {} rounds, the sides taking turns to go first\n",
+                             "medians of {} rounds, both sides loaded and run in turn, taking turns to go first\n",
                              o.model, o.threads, o.prompt_tokens + 1, o.gen_tokens, o.rounds);
     std::cout << fmt::format("{:>8} {:>12} {:>12} {:>7} {:>13} {:>13} {:>7} {:>10} {:>10}\n", "requests", "hiro tok/s", "server tok/s", "ratio",
                              "hiro tok/CPUs", "server tok/CPUs", "ratio", "hiro ITL", "server ITL");
     for (const auto& l : r.levels) {
         std::cout << fmt::format("{:>8} {:>12.2f} {:>12.2f} {:>7.3f} {:>13.2f} {:>15.2f} {:>7.3f} {:>8.1f}ms {:>8.1f}ms\n", l.requests,
-                                 l.hiro.tokens_per_s, l.llama_server.tokens_per_s, l.hiro.tokens_per_s / l.llama_server.tokens_per_s,
-                                 l.hiro.cpu_tokens_per_s, l.llama_server.cpu_tokens_per_s, l.hiro.cpu_tokens_per_s / l.llama_server.cpu_tokens_per_s,
+                                 l.hiro.tokens_per_s, l.llama_server.tokens_per_s, l.ratio(), l.hiro.cpu_tokens_per_s, l.llama_server.cpu_tokens_per_s,
+                                 l.cpu_ratio(),
                                  l.hiro.itl_ms, l.llama_server.itl_ms);
     }
     std::cout << "(tok/s: generated tokens of all requests per second of wall clock; tok/CPUs: per CPU-second of the serving process;\n"
-                 " ITL: each request's mean inter-token latency, averaged over the requests)\n";
+                 " ratio: the median of the rounds' hiro/llama-server ratios; ITL: each request's mean inter-token latency, averaged over the requests)\n";
     for (const auto& l : r.levels) {
-        if (l.ratios.size() > 1) std::cout << fmt::format("  tok/s ratio by round at {} requests: {:.3f}\n", l.requests, fmt::join(l.ratios, " "));
+        if (l.ratios.size() > 1) {
+            std::cout << fmt::format("  ratio by round at {} requests: tok/s {:.3f}; tok/CPUs {:.3f}\n", l.requests, fmt::join(l.ratios, " "),
+                                     fmt::join(l.cpu_ratios, " "));
+        }
     }
     const auto& p = r.prefix;
     if (p.requests > 0) {
@@ -50,9 +53,10 @@ nlohmann::json to_json(const bench::ConcurrencyOptions& o, const bench::Concurre
         levels.push_back({{"requests", l.requests},
                           {"hiro", side(l.hiro)},
                           {"llama_server", side(l.llama_server)},
-                          {"ratio", l.hiro.tokens_per_s / l.llama_server.tokens_per_s},
-                          {"cpu_ratio", l.hiro.cpu_tokens_per_s / l.llama_server.cpu_tokens_per_s},
-                          {"round_ratios", l.ratios}});
+                          {"ratio", l.ratio()},
+                          {"cpu_ratio", l.cpu_ratio()},
+                          {"round_ratios", l.ratios},
+                          {"round_cpu_ratios", l.cpu_ratios}});
     }
     nlohmann::json j = {{"model", o.model}, {"threads", o.threads}, {"prompt_tokens", o.prompt_tokens + 1}, {"gen_tokens", o.gen_tokens}, {"levels", levels}};
     if (r.prefix.requests > 0) {

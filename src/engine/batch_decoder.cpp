@@ -8,9 +8,10 @@
 namespace hiro::engine {
 namespace {
 
-// How long a request ready to decode waits for the others still sampling
-// before it decodes without them: long enough for any vocabulary's sampling
-// on a busy machine, short beside a token's decode at real model sizes.
+// How long a step waits for a request that has just read its logits (or
+// taken its slot) to ask for its next token: long enough for any
+// vocabulary's sampling on a busy machine, short beside a token's decode at
+// real model sizes.
 constexpr std::chrono::milliseconds grace{20};
 
 std::size_t common_prefix(const std::vector<Token>& a, std::span<const Token> b) {
@@ -53,23 +54,32 @@ void BatchDecoder::create_context() {
     if (threads_ == nullptr) throw core::Error(core::ErrorCode::internal, "cannot start a threadpool of " + std::to_string(o.threads) + " threads");
     llama_attach_threadpool(ctx_, threads_, nullptr);
     llama_set_abort_callback(ctx_, all_stopped, this);
+    // llama.h: only a recurrent memory cannot drop part of a sequence.
+    partial_trim_ = llama_get_memory(ctx_) != nullptr && !llama_model_is_recurrent(model_.get()) && !llama_model_is_hybrid(model_.get());
 }
 
 std::optional<BatchDecoder::Sequence> BatchDecoder::acquire(std::span<const Token> prompt, std::stop_token stop, bool reuse) {
     std::unique_lock lock(mutex_);
-    // The cache changes only between steps.
-    const auto free_slot = [&] {
-        return !stepping_ && std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == State::free; });
-    };
+    const auto free_slot = [&] { return std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == State::free; }); };
     if (!changed_.wait(lock, stop, free_slot)) return std::nullopt;
     if (ctx_ == nullptr) create_context();
+    // The longest shared prefix; among equals an empty cache (nothing is
+    // lost), the lowest first, so that busy sequences keep neighbouring ids
+    // (llama.cpp splits a step at a gap between ids: another pass over the
+    // weights); else the least recently used.
     int best = -1;
     std::size_t best_shared = 0;
+    const auto better = [&](const Slot& s, std::size_t shared) {
+        const Slot& b = slots_[static_cast<std::size_t>(best)];
+        if (shared != best_shared) return shared > best_shared;
+        if (s.cached.empty() != b.cached.empty()) return s.cached.empty();
+        return !s.cached.empty() && s.last_used < b.last_used;
+    };
     for (int i = 0; i < static_cast<int>(slots_.size()); ++i) {
         const Slot& s = slots_[static_cast<std::size_t>(i)];
         if (s.state != State::free) continue;
-        const std::size_t shared = reuse ? common_prefix(s.cached, prompt) : 0;
-        if (best < 0 || shared > best_shared || (shared == best_shared && s.last_used < slots_[static_cast<std::size_t>(best)].last_used)) {
+        const std::size_t shared = reuse && partial_trim_ ? common_prefix(s.cached, prompt) : 0;
+        if (best < 0 || better(s, shared)) {
             best = i;
             best_shared = shared;
         }
@@ -77,25 +87,43 @@ std::optional<BatchDecoder::Sequence> BatchDecoder::acquire(std::span<const Toke
     Slot& s = slots_[static_cast<std::size_t>(best)];
     // At least the prompt's last token is decoded again: its logits start the answer.
     const std::size_t keep = std::min(best_shared, prompt.empty() ? 0 : prompt.size() - 1);
-    llama_memory_t memory = llama_get_memory(ctx_);
-    if (keep < s.cached.size() && (memory == nullptr || !llama_memory_seq_rm(memory, best, static_cast<llama_pos>(keep), -1))) {
-        clear(s, best);
-    } else {
+    if (keep < s.cached.size()) {
         s.cached.resize(keep);
+        s.trim = keep;
     }
-    s.reused = static_cast<int>(s.cached.size());
+    s.reused = static_cast<int>(keep);
     s.state = State::busy;
+    s.due = Clock::now() + grace;
     return Sequence(*this, best);
 }
 
-void BatchDecoder::clear(Slot& slot, int id) {
-    if (llama_memory_t memory = llama_get_memory(ctx_)) llama_memory_seq_rm(memory, id, -1, -1);
-    slot.cached.clear();
+// Drops what the slots gave up since the last step; only the leader calls
+// it, before it decodes. A whole sequence's removal never fails (llama.h);
+// a tail's can only where acquire() does not reuse prefixes.
+void BatchDecoder::apply_trims() {
+    llama_memory_t memory = llama_get_memory(ctx_);
+    for (int id = 0; id < static_cast<int>(slots_.size()); ++id) {
+        Slot& s = slots_[static_cast<std::size_t>(id)];
+        if (!s.trim) continue;
+        const llama_pos from = *s.trim == 0 ? -1 : static_cast<llama_pos>(*s.trim);
+        s.trim.reset();
+        if (memory == nullptr || llama_memory_seq_rm(memory, id, from, -1)) continue;
+        llama_memory_seq_rm(memory, id, -1, -1);
+        s.cached.clear();
+        s.failure = "llama.cpp could not drop the end of sequence " + std::to_string(id) + "'s cache to reuse its prefix";
+        if (s.state == State::pending) s.state = State::failed;
+    }
 }
 
-bool BatchDecoder::can_lead(Clock::time_point deadline) const {
-    if (stepping_ || readers_ > 0) return false;
-    return Clock::now() >= deadline || std::none_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == State::busy; });
+// When a pending request may lead the next step: none while a step runs or
+// its logits are being read; else once every busy slot is past its grace.
+std::optional<BatchDecoder::Clock::time_point> BatchDecoder::lead_after() const {
+    if (stepping_ || readers_ > 0) return std::nullopt;
+    Clock::time_point after{};
+    for (const Slot& s : slots_) {
+        if (s.state == State::busy) after = std::max(after, s.due);
+    }
+    return after;
 }
 
 BatchDecoder::Outcome BatchDecoder::decode(int id, std::span<const Token> tokens, std::stop_token stop, const LogitsReader& read) {
@@ -104,10 +132,13 @@ BatchDecoder::Outcome BatchDecoder::decode(int id, std::span<const Token> tokens
     s.tokens = tokens;
     s.submitted = 0;
     s.stop = stop;
-    s.state = State::pending;
+    s.state = s.failure.empty() ? State::pending : State::failed;
     changed_.notify_all();
-    const auto deadline = Clock::now() + grace;
-    const auto woken = [&] { return s.state == State::ready || s.state == State::failed || (s.state == State::pending && can_lead(deadline)); };
+    const auto may_lead = [&] {
+        const auto after = lead_after();
+        return after && Clock::now() >= *after;
+    };
+    const auto woken = [&] { return s.state == State::ready || s.state == State::failed || (s.state == State::pending && may_lead()); };
     for (;;) {
         if (s.state == State::ready) {
             lock.unlock();
@@ -119,6 +150,7 @@ BatchDecoder::Outcome BatchDecoder::decode(int id, std::span<const Token> tokens
             }
             lock.lock();
             s.state = State::busy;
+            s.due = Clock::now() + grace;
             --readers_;
             changed_.notify_all();
             if (failure) std::rethrow_exception(failure);
@@ -127,7 +159,7 @@ BatchDecoder::Outcome BatchDecoder::decode(int id, std::span<const Token> tokens
         if (s.state == State::failed) {
             s.state = State::busy;
             if (stop.stop_requested()) return Outcome::stopped;  // the step was aborted for it
-            throw core::Error(core::ErrorCode::internal, "llama_decode failed on a batch of " + std::to_string(slots_.size()) + " sequences");
+            throw core::Error(core::ErrorCode::internal, s.failure);
         }
         if (stop.stop_requested()) {
             if (s.state == State::decoding) {
@@ -137,46 +169,55 @@ BatchDecoder::Outcome BatchDecoder::decode(int id, std::span<const Token> tokens
             s.state = State::busy;
             return Outcome::stopped;
         }
-        if (s.state == State::pending && can_lead(deadline)) {
+        const auto after = s.state == State::pending ? lead_after() : std::nullopt;
+        if (after && Clock::now() >= *after) {
             step(lock);
             continue;
         }
-        if (Clock::now() < deadline) changed_.wait_until(lock, stop, deadline, woken);
+        if (after) changed_.wait_until(lock, stop, *after, woken);
         else changed_.wait(lock, stop, woken);
     }
 }
 
-// Generating sequences' single tokens go first, then prompts fill what is
-// left of the logical batch; a prompt that does not fit continues next step.
+// Generating sequences' single tokens are taken first, then prompts fill
+// what is left of the logical batch; a prompt that does not fit continues
+// next step. The batch lists them by sequence id: llama.cpp cuts a batch of
+// separate sequences into micro-batches of consecutive ids.
 void BatchDecoder::step(std::unique_lock<std::mutex>& lock) {
     stepping_ = true;
+    apply_trims();
     struct Part {
         int id;
         std::size_t count;
     };
     std::vector<Part> parts;
-    batch_.n_tokens = 0;
-    batch_stops_.clear();
     const int budget = model_.options().batch;
+    int taken = 0;
     for (const bool singles : {true, false}) {
-        for (int id = 0; id < static_cast<int>(slots_.size()) && batch_.n_tokens < budget; ++id) {
-            Slot& s = slots_[static_cast<std::size_t>(id)];
+        for (int id = 0; id < static_cast<int>(slots_.size()) && taken < budget; ++id) {
+            const Slot& s = slots_[static_cast<std::size_t>(id)];
             const std::size_t remaining = s.tokens.size() - s.submitted;
             if (s.state != State::pending || (remaining == 1) != singles) continue;
-            const std::size_t n = std::min(remaining, static_cast<std::size_t>(budget - batch_.n_tokens));
-            for (std::size_t k = 0; k < n; ++k) {
-                const int at = batch_.n_tokens++;
-                batch_.token[at] = s.tokens[s.submitted + k];
-                batch_.pos[at] = static_cast<llama_pos>(s.cached.size() + k);
-                batch_.n_seq_id[at] = 1;
-                batch_.seq_id[at][0] = id;
-                batch_.logits[at] = s.submitted + k + 1 == s.tokens.size();
-                if (batch_.logits[at]) s.logits_index = at;
-            }
-            s.state = State::decoding;
-            batch_stops_.push_back(s.stop);
-            parts.push_back({id, n});
+            parts.push_back({id, std::min(remaining, static_cast<std::size_t>(budget - taken))});
+            taken += static_cast<int>(parts.back().count);
         }
+    }
+    std::sort(parts.begin(), parts.end(), [](const Part& a, const Part& b) { return a.id < b.id; });
+    batch_.n_tokens = 0;
+    batch_stops_.clear();
+    for (const Part& p : parts) {
+        Slot& s = slots_[static_cast<std::size_t>(p.id)];
+        for (std::size_t k = 0; k < p.count; ++k) {
+            const int at = batch_.n_tokens++;
+            batch_.token[at] = s.tokens[s.submitted + k];
+            batch_.pos[at] = static_cast<llama_pos>(s.cached.size() + k);
+            batch_.n_seq_id[at] = 1;
+            batch_.seq_id[at][0] = p.id;
+            batch_.logits[at] = s.submitted + k + 1 == s.tokens.size();
+            if (batch_.logits[at]) s.logits_index = at;
+        }
+        s.state = State::decoding;
+        batch_stops_.push_back(s.stop);
     }
     lock.unlock();
     const int32_t rc = llama_decode(ctx_, batch_);
@@ -185,8 +226,14 @@ void BatchDecoder::step(std::unique_lock<std::mutex>& lock) {
     for (const Part& p : parts) {
         Slot& s = slots_[static_cast<std::size_t>(p.id)];
         if (s.state == State::abandoned || rc != 0) {
-            clear(s, p.id);  // a failed step leaves part of its tokens in the cache
-            s.state = s.state == State::abandoned ? State::free : State::failed;
+            s.cached.clear();  // a failed step leaves part of its tokens in the cache
+            s.trim = 0;
+            if (s.state == State::abandoned) {
+                s.state = State::free;
+            } else {
+                s.state = State::failed;
+                s.failure = "llama_decode failed on a batch of " + std::to_string(parts.size()) + " sequences";
+            }
             continue;
         }
         s.cached.insert(s.cached.end(), s.tokens.begin() + static_cast<std::ptrdiff_t>(s.submitted),
@@ -211,13 +258,14 @@ bool BatchDecoder::all_stopped(void* decoder) {
 }
 
 void BatchDecoder::release(int id, bool keep_cache) {
-    std::unique_lock lock(mutex_);
+    std::lock_guard lock(mutex_);
     Slot& s = slots_[static_cast<std::size_t>(id)];
     if (!keep_cache || s.state == State::failed) {
-        changed_.wait(lock, [&] { return !stepping_; });  // the cache changes only between steps
-        clear(s, id);
+        s.cached.clear();
+        s.trim = 0;
     }
     s.state = State::free;
+    s.failure.clear();
     s.last_used = ++uses_;
     changed_.notify_all();
 }

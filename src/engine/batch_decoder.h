@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <stop_token>
+#include <string>
 #include <vector>
 
 #include "engine/model.h"
@@ -24,16 +25,19 @@ namespace hiro::engine {
 // requests decodes ~3x the tokens per second of one request).
 //
 // There is no decoding thread: a request waiting for its tokens' logits leads
-// the next step itself once no other request is still sampling (or after a
-// short grace, so that a slow client cannot stall the rest), so one request
-// alone decodes on its own thread with no hand-off. Requests read their
-// logits (sample, score) in parallel between steps. A cancelled request
-// returns at once; the step it was part of finishes without it.
+// the next step itself once no other request is still sampling (each is
+// waited for a short grace after it read its logits or took its slot, so
+// that a slow client cannot stall the rest), so one request alone decodes on
+// its own thread with no hand-off. Requests read their logits (sample, score)
+// in parallel between steps. A request arriving during a step takes its slot
+// at once and joins the next step. A cancelled request returns at once; the
+// step it was part of finishes without it.
 //
 // A finished request's sequence keeps its KV cache, and the next request is
 // given the free slot whose cached tokens share the longest prefix with its
 // prompt (a shared system prompt is decoded once, as llama-server's
-// cache_prompt).
+// cache_prompt). The cache changes only between steps: what a slot drops is
+// removed by the next step's leader before it decodes.
 class BatchDecoder {
 public:
     BatchDecoder(const Model& model, int sequences);
@@ -82,30 +86,34 @@ public:
 
 private:
     enum class State { free, busy, pending, decoding, ready, failed, abandoned };
+    using Clock = std::chrono::steady_clock;
     struct Slot {
         State state = State::free;
-        std::vector<Token> cached;       // tokens whose KV the sequence holds
+        std::vector<Token> cached;       // tokens whose KV the sequence holds (once `trim` is applied)
+        std::optional<std::size_t> trim; // the KV from this position on is to be removed before the next step
         int reused = 0;
+        Clock::time_point due;           // a busy slot is waited for until then before a step goes without it
+        std::string failure;             // why the state is `failed`
         std::span<const Token> tokens;   // what decode() asked for
         std::size_t submitted = 0;       // of `tokens`, how many are in the cache or the running step
         int logits_index = -1;
         std::stop_token stop;
         std::uint64_t last_used = 0;
     };
-    using Clock = std::chrono::steady_clock;
     enum class Outcome { decoded, stopped, abandoned };
 
     void create_context();
     Outcome decode(int slot, std::span<const Token> tokens, std::stop_token stop, const LogitsReader& read);
-    bool can_lead(Clock::time_point deadline) const;
+    std::optional<Clock::time_point> lead_after() const;
     void step(std::unique_lock<std::mutex>& lock);
-    void clear(Slot& slot, int id);
+    void apply_trims();
     void release(int slot, bool keep_cache);
     static bool all_stopped(void* decoder);
 
     const Model& model_;
     llama_context* ctx_ = nullptr;
     ggml_threadpool* threads_ = nullptr;
+    bool partial_trim_ = false;  // the memory can drop a sequence's tail (not recurrent): prefixes can be reused
     llama_batch batch_;
     std::mutex mutex_;
     std::condition_variable_any changed_;
