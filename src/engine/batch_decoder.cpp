@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <thread>
 
 #include "core/error.h"
 
@@ -138,6 +139,7 @@ BatchDecoder::Outcome BatchDecoder::decode(int id, std::span<const Token> tokens
         const auto after = lead_after();
         return after && Clock::now() >= *after;
     };
+    bool yielded = false;
     const auto woken = [&] { return s.state == State::ready || s.state == State::failed || (s.state == State::pending && may_lead()); };
     for (;;) {
         if (s.state == State::ready) {
@@ -171,12 +173,27 @@ BatchDecoder::Outcome BatchDecoder::decode(int id, std::span<const Token> tokens
         }
         const auto after = s.state == State::pending ? lead_after() : std::nullopt;
         if (after && Clock::now() >= *after) {
+            // A step of prompts alone starts from idle: requests arriving at
+            // the same moment get one chance to join it (else the first runs
+            // a step ahead to the end, and each step of its lead decodes
+            // fewer sequences).
+            if (!yielded && only_prompts_pending()) {
+                yielded = true;
+                lock.unlock();
+                std::this_thread::yield();
+                lock.lock();
+                continue;
+            }
             step(lock);
             continue;
         }
         if (after) changed_.wait_until(lock, stop, *after, woken);
         else changed_.wait(lock, stop, woken);
     }
+}
+
+bool BatchDecoder::only_prompts_pending() const {
+    return std::none_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == State::pending && s.tokens.size() - s.submitted == 1; });
 }
 
 // Generating sequences' single tokens are taken first, then prompts fill

@@ -30,7 +30,8 @@ namespace hiro::engine {
 // that a slow client cannot stall the rest), so one request alone decodes on
 // its own thread with no hand-off. Requests read their logits (sample, score)
 // in parallel between steps. A request arriving during a step takes its slot
-// at once and joins the next step. A cancelled request returns at once; the
+// at once and joins the next step; requests arriving together at an idle
+// decoder share its first step. A cancelled request returns at once; the
 // step it was part of finishes without it.
 //
 // A finished request's sequence keeps its KV cache, and the next request is
@@ -105,6 +106,7 @@ private:
     void create_context();
     Outcome decode(int slot, std::span<const Token> tokens, std::stop_token stop, const LogitsReader& read);
     std::optional<Clock::time_point> lead_after() const;
+    bool only_prompts_pending() const;
     void step(std::unique_lock<std::mutex>& lock);
     void apply_trims();
     void release(int slot, bool keep_cache);
