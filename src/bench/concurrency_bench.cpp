@@ -136,20 +136,21 @@ ConcurrencySide server_run(const LlamaServerProcess& server, const ConcurrencyOp
     return side;
 }
 
-// Both sides loaded side by side for the whole level, each warmed up, then
-// run in turn: a round's two runs are seconds apart, so the machine's slow
-// drifts (other tenants, frequency) fall on both.
+// Each round loads both sides afresh, side by side, warms each up, then runs
+// them in turn: a round's two runs are seconds apart, so the machine's slow
+// drifts fall on both, and where each load's weights land in memory (which
+// moves a whole run by several percent) is drawn again every round.
 ConcurrencyLevel measure_level(const ConcurrencyOptions& o, int n, std::mt19937& rng) {
-    engine::Engine engine(model_options(o, n));
-    engine.warm_up();
-    const engine::Model& model = engine.model();
-    LlamaServerProcess server(o.llama_server, o.model, server_args(o, n));
-    server.post("/completion", completion(with_bos(model, random_tokens(model, o.prompt_tokens, rng)), 2, false));  // warm-up
     ConcurrencyLevel level;
     level.requests = n;
     std::vector<ConcurrencySide> hiro, llama_server;
     for (int round = 0; round < o.rounds; ++round) {
         spdlog::info("{} concurrent requests of tg{}, round {} of {}", n, o.gen_tokens, round + 1, o.rounds);
+        engine::Engine engine(model_options(o, n));
+        engine.warm_up();
+        const engine::Model& model = engine.model();
+        const LlamaServerProcess server(o.llama_server, o.model, server_args(o, n));
+        server.post("/completion", completion(with_bos(model, random_tokens(model, o.prompt_tokens, rng)), 2, false));  // warm-up
         if (round % 2 == 0) hiro.push_back(hiro_run(engine, o, n, rng));
         llama_server.push_back(server_run(server, o, model, n, rng));
         if (round % 2 == 1) hiro.push_back(hiro_run(engine, o, n, rng));

@@ -18,10 +18,10 @@ struct ConcurrencyOptions {
     int prompt_tokens = 16;
     int gen_tokens = 64;
     std::vector<int> levels = {1, 2, 4, 8};
-    // Rounds per level: both sides are loaded once and run in turn, taking
-    // turns to go first, so that each round's ratio compares runs seconds
-    // apart; each figure is the median of its rounds (single runs swing by
-    // 20% on a shared machine).
+    // Rounds per level: each loads both sides afresh and runs them in turn,
+    // taking turns to go first, so that each round's ratio compares runs
+    // seconds apart; each figure is the median of its rounds (single runs
+    // swing by 20% on a shared machine).
     int rounds = 1;
     // The shared-prefix test: requests one after another, each a shared
     // prefix (a system prompt) of this many tokens plus its own

@@ -226,7 +226,7 @@ void add_bench_command(CLI::App& app) {
     args->llama_server = HIRO_LLAMA_SERVER;
     cmd->add_option("--llama-server", args->llama_server, "llama.cpp's llama-server binary (--concurrency)")->capture_default_str();
     cmd->add_option("--rounds", args->concurrency_rounds,
-                    "with --concurrency: rounds per level, both sides loaded once and run in turn, taking turns to go first;\n"
+                    "with --concurrency: rounds per level, each loading both sides afresh and running them in turn, taking turns to go first;\n"
                     "each figure is the median of its rounds, each ratio the median of the rounds' ratios")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);

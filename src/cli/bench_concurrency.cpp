@@ -16,7 +16,7 @@ namespace {
 
 void print_concurrency(const bench::ConcurrencyOptions& o, const bench::ConcurrencyResult& r) {
     std::cout << fmt::format("{}: {} threads, each request a {}-token random prompt then tg{} (greedy, end-of-generation ignored); "
-                             "medians of {} rounds, both sides loaded and run in turn, taking turns to go first\n",
+                             "medians of {} rounds, each loading both sides afresh and running them in turn\n",
                              o.model, o.threads, o.prompt_tokens + 1, o.gen_tokens, o.rounds);
     std::cout << fmt::format("{:>8} {:>12} {:>12} {:>7} {:>13} {:>13} {:>7} {:>10} {:>10}\n", "requests", "hiro tok/s", "server tok/s", "ratio",
                              "hiro tok/CPUs", "server tok/CPUs", "ratio", "hiro ITL", "server ITL");
