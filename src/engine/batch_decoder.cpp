@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 #include <thread>
+#include <utility>
 
 #include "core/error.h"
 
@@ -62,7 +63,7 @@ void BatchDecoder::create_context() {
 std::optional<BatchDecoder::Sequence> BatchDecoder::acquire(std::span<const Token> prompt, std::stop_token stop, bool reuse) {
     std::unique_lock lock(mutex_);
     const auto free_slot = [&] { return std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == State::free; }); };
-    if (!changed_.wait(lock, stop, free_slot)) return std::nullopt;
+    if (!freed_.wait(lock, stop, free_slot)) return std::nullopt;
     if (ctx_ == nullptr) create_context();
     // The longest shared prefix; among equals an empty cache (nothing is
     // lost), the lowest first, so that busy sequences keep neighbouring ids
@@ -133,14 +134,12 @@ BatchDecoder::Outcome BatchDecoder::decode(int id, std::span<const Token> tokens
     s.tokens = tokens;
     s.submitted = 0;
     s.stop = stop;
+    // Nobody is woken: if this was the last request the step waited for, it leads it itself.
     s.state = s.failure.empty() ? State::pending : State::failed;
-    changed_.notify_all();
-    const auto may_lead = [&] {
-        const auto after = lead_after();
-        return after && Clock::now() >= *after;
-    };
+    s.signalled = false;
     bool yielded = false;
-    const auto woken = [&] { return s.state == State::ready || s.state == State::failed || (s.state == State::pending && may_lead()); };
+    // Every wake-up goes round the loop: what the request waits for is worked out again.
+    const auto woken = [&] { return std::exchange(s.signalled, false) || s.state == State::ready || s.state == State::failed; };
     for (;;) {
         if (s.state == State::ready) {
             lock.unlock();
@@ -153,8 +152,7 @@ BatchDecoder::Outcome BatchDecoder::decode(int id, std::span<const Token> tokens
             lock.lock();
             s.state = State::busy;
             s.due = Clock::now() + grace;
-            --readers_;
-            changed_.notify_all();
+            if (--readers_ == 0) wake_a_leader();
             if (failure) std::rethrow_exception(failure);
             return Outcome::decoded;
         }
@@ -187,9 +185,21 @@ BatchDecoder::Outcome BatchDecoder::decode(int id, std::span<const Token> tokens
             step(lock);
             continue;
         }
-        if (after) changed_.wait_until(lock, stop, *after, woken);
-        else changed_.wait(lock, stop, woken);
+        if (after) s.wake.wait_until(lock, stop, *after, woken);
+        else s.wake.wait(lock, stop, woken);
     }
+}
+
+// A pending request, to lead the next step once the slots it waits for are
+// back (each of them leads it itself if it is the last).
+void BatchDecoder::wake_a_leader() {
+    const auto pending = std::find_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == State::pending; });
+    if (pending != slots_.end()) signal(*pending);
+}
+
+void BatchDecoder::signal(Slot& slot) {
+    slot.signalled = true;
+    slot.wake.notify_one();
 }
 
 bool BatchDecoder::only_prompts_pending() const {
@@ -264,7 +274,11 @@ void BatchDecoder::step(std::unique_lock<std::mutex>& lock) {
         }
     }
     stepping_ = false;
-    changed_.notify_all();
+    // Each request whose state the step changed, and those that came while it ran.
+    for (Slot& s : slots_) {
+        if (s.state == State::pending || s.state == State::ready || s.state == State::failed) signal(s);
+    }
+    freed_.notify_all();  // abandoned slots are free
 }
 
 // llama_decode's abort callback, polled between graph nodes: a step is
@@ -284,7 +298,8 @@ void BatchDecoder::release(int id, bool keep_cache) {
     s.state = State::free;
     s.failure.clear();
     s.last_used = ++uses_;
-    changed_.notify_all();
+    freed_.notify_all();  // one is enough, unless it was cancelled meanwhile
+    if (readers_ == 0) wake_a_leader();  // a step may have been waiting for this slot
 }
 
 BatchDecoder::Sequence::~Sequence() {

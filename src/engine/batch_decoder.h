@@ -95,6 +95,8 @@ private:
         int reused = 0;
         Clock::time_point due;           // a busy slot is waited for until then before a step goes without it
         std::string failure;             // why the state is `failed`
+        std::condition_variable_any wake;  // its request waits here: each change wakes only whom it concerns
+        bool signalled = false;            // something it waits for changed
         std::span<const Token> tokens;   // what decode() asked for
         std::size_t submitted = 0;       // of `tokens`, how many are in the cache or the running step
         int logits_index = -1;
@@ -107,6 +109,8 @@ private:
     Outcome decode(int slot, std::span<const Token> tokens, std::stop_token stop, const LogitsReader& read);
     std::optional<Clock::time_point> lead_after() const;
     bool only_prompts_pending() const;
+    static void signal(Slot& slot);
+    void wake_a_leader();
     void step(std::unique_lock<std::mutex>& lock);
     void apply_trims();
     void release(int slot, bool keep_cache);
@@ -118,7 +122,7 @@ private:
     bool partial_trim_ = false;  // the memory can drop a sequence's tail (not recurrent): prefixes can be reused
     llama_batch batch_;
     std::mutex mutex_;
-    std::condition_variable_any changed_;
+    std::condition_variable_any freed_;  // requests waiting for a free slot
     std::vector<Slot> slots_;
     bool stepping_ = false;
     int readers_ = 0;                      // sequences reading the last step's logits

@@ -196,6 +196,27 @@ TEST(Engine, CancellingOneRequestLeavesTheOthersInItsBatchWhole) {
     EXPECT_EQ(run(engine, fixed_prompt, greedy(40)).answer.text, alone.answer.text);  // its sequence is free and clean again
 }
 
+// A client that stops reading holds up its own request only: the others in
+// its batch go on without it after a short grace.
+TEST(Engine, ARequestWhoseClientStallsDoesNotStallTheOthers) {
+    Engine engine(ModelOptions{.path = stories, .threads = 1, .sequences = 2});
+    const Generation alone = run(engine, fixed_prompt, greedy(40));
+    std::promise<void> others_done;
+    std::future<void> done = others_done.get_future();
+    std::future<Generation> stalled = std::async(std::launch::async, [&] {
+        return engine.generate({engine.model().tokenize(fixed_prompt, true), greedy(10), false},
+                               [&](const core::TokenLogprob&) {
+                                   // Until the other request has all its tokens (or a minute: then it waited for this one).
+                                   return done.wait_for(std::chrono::minutes(1)) == std::future_status::ready;
+                               },
+                               {});
+    });
+    const Generation other = run(engine, fixed_prompt, greedy(40));
+    others_done.set_value();
+    EXPECT_EQ(other.answer.text, alone.answer.text);
+    EXPECT_EQ(stalled.get().answer.finish_reason, "length") << "the stalled client's request itself goes on once it reads again";
+}
+
 TEST(Engine, ASharedPromptPrefixIsDecodedOnceAndAnswersTheSame) {
     Engine engine(ModelOptions{.path = stories, .threads = 1, .sequences = 2});
     const std::string system = "Once upon a time, there was a little girl named Lily. She loved to play outside.";
