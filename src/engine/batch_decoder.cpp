@@ -112,6 +112,7 @@ void BatchDecoder::apply_trims() {
         if (memory == nullptr || llama_memory_seq_rm(memory, id, from, -1)) continue;
         llama_memory_seq_rm(memory, id, -1, -1);
         s.cached.clear();
+        if (s.state == State::free) continue;  // nobody counts on its prefix
         s.failure = "llama.cpp could not drop the end of sequence " + std::to_string(id) + "'s cache to reuse its prefix";
         if (s.state == State::pending) s.state = State::failed;
     }
