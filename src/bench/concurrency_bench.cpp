@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "bench/engine_bench.h"
 #include "bench/llama_server_process.h"
 #include "bench/machine_meters.h"
 #include "core/error.h"
@@ -62,10 +63,7 @@ engine::ModelOptions model_options(const ConcurrencyOptions& o, int sequences) {
     return m;
 }
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2.0;
-}
+double median(std::vector<double> v) { return percentile(std::move(v), 50.0); }
 
 // Each figure's median over the rounds.
 ConcurrencySide median_of(const std::vector<ConcurrencySide>& rounds) {
